@@ -1,0 +1,177 @@
+// Package httpc is the HTTP plumbing every provider shares: one resty client
+// per provider, bounded bodies, JSON decoding that turns every surprise into
+// iotauth.ErrMalformedResponse, and errors that never carry a URL query or a
+// body (where secrets and tokens travel).
+package httpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/iotauth/iotauth"
+)
+
+// MaxBody is the largest response body a provider reads: 10 MiB. A larger
+// one is an ErrMalformedResponse, never an unbounded read.
+const MaxBody = 10 << 20
+
+// DefaultTimeout bounds one call when the caller's context has no deadline
+// and the user gave no http.Client of their own.
+const DefaultTimeout = 30 * time.Second
+
+// Client makes a provider's calls to its platform.
+type Client struct {
+	Platform string
+	r        *resty.Client
+}
+
+// New returns a Client for platform over hc, or over a client with
+// DefaultTimeout when hc is nil.
+func New(platform string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: DefaultTimeout}
+	}
+	r := resty.NewWithClient(hc).
+		SetLogger(quietLogger{}).
+		SetDoNotParseResponse(true)
+	return &Client{Platform: platform, r: r}
+}
+
+// HTTPClient returns the http.Client calls go through.
+func (c *Client) HTTPClient() *http.Client { return c.r.GetClient() }
+
+// Request is one call to a platform.
+type Request struct {
+	Op     string // names the call in errors, such as "login"
+	Method string
+	URL    string
+	Query  url.Values
+	Form   url.Values // sent as application/x-www-form-urlencoded
+	JSON   any        // sent as application/json
+	Header http.Header
+}
+
+// Response is a platform's answer with its body read in full.
+type Response struct {
+	Op     string
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Do sends req and reads the answer. It fails only when no complete answer
+// arrived: a network failure is an ErrServer, a body over MaxBody an
+// ErrMalformedResponse, and a cancelled context its own error. HTTP error
+// statuses are returned as a Response for the provider to map.
+func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
+	r := c.r.R().SetContext(ctx)
+	if req.Query != nil {
+		r.SetQueryParamsFromValues(req.Query)
+	}
+	if req.Form != nil {
+		r.SetFormDataFromValues(req.Form)
+	}
+	if req.JSON != nil {
+		r.SetHeader("Content-Type", "application/json").SetBody(req.JSON)
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			r.Header.Add(k, v)
+		}
+	}
+	r.SetHeader("Accept", "application/json")
+	method := req.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	res, err := r.Execute(method, req.URL)
+	if err != nil {
+		return nil, c.transportError(ctx, req.Op, err)
+	}
+	raw := res.RawBody()
+	defer raw.Close()
+	body, err := io.ReadAll(io.LimitReader(raw, MaxBody+1))
+	if err != nil {
+		return nil, c.transportError(ctx, req.Op, err)
+	}
+	out := &Response{Op: req.Op, Status: res.StatusCode(), Header: res.Header(), Body: body}
+	if len(body) > MaxBody {
+		return nil, c.Malformed(out, "response body larger than 10 MiB")
+	}
+	return out, nil
+}
+
+// transportError reports a call that got no answer. The URL, which may hold
+// signed query parameters, is dropped from the cause.
+func (c *Client) transportError(ctx context.Context, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("iotauth: %s %s: %w", c.Platform, op, ctxErr)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &iotauth.Error{Platform: c.Platform, Op: op, Kind: iotauth.ErrServer, Err: err}
+}
+
+// Fail builds the error for a platform's refusal.
+func (c *Client) Fail(res *Response, kind error, code, message, requestID string) *iotauth.Error {
+	return &iotauth.Error{Platform: c.Platform, Op: res.Op, HTTPStatus: res.Status, Code: code,
+		Message: message, RequestID: requestID, Kind: kind}
+}
+
+// Malformed builds the ErrMalformedResponse for an answer that is not what
+// the platform documents. why must not quote the body.
+func (c *Client) Malformed(res *Response, why string) *iotauth.Error {
+	return &iotauth.Error{Platform: c.Platform, Op: res.Op, HTTPStatus: res.Status,
+		Message: why, Kind: iotauth.ErrMalformedResponse}
+}
+
+// DecodeJSON decodes the body into v. An empty body, an HTML page or
+// anything that is not one JSON value of v's shape is an ErrMalformedResponse
+// that names the problem without quoting the body.
+func (c *Client) DecodeJSON(res *Response, v any) error {
+	if why := notJSON(res); why != "" {
+		return c.Malformed(res, why)
+	}
+	dec := newDecoder(res.Body)
+	if err := dec.Decode(v); err != nil {
+		return c.Malformed(res, "invalid JSON: "+describeJSONError(err))
+	}
+	if dec.More() {
+		return c.Malformed(res, "invalid JSON: data after the top-level value")
+	}
+	return nil
+}
+
+// notJSON says why a body cannot be JSON, or "" when it may be.
+func notJSON(res *Response) string {
+	b := bytes.TrimSpace(res.Body)
+	if len(b) == 0 {
+		return "empty body"
+	}
+	ct := strings.ToLower(res.Header.Get("Content-Type"))
+	if b[0] == '<' || strings.Contains(ct, "text/html") {
+		return fmt.Sprintf("HTML page instead of JSON (Content-Type %q)", res.Header.Get("Content-Type"))
+	}
+	return ""
+}
+
+// quietLogger keeps resty from writing to the standard logger: errors
+// are returned, not logged, so they cannot leak a URL.
+type quietLogger struct{}
+
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Warnf(string, ...any)  {}
+func (quietLogger) Debugf(string, ...any) {}
+
+var _ resty.Logger = quietLogger{}

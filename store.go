@@ -1,0 +1,52 @@
+package iotauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// Store keeps tokens outside the process, so that the processes of a fleet
+// share one credential and a restart reuses it. Load returns (nil, nil) when
+// nothing is stored under key. Implementations are in the store/ packages.
+type Store interface {
+	Load(ctx context.Context, key string) (*Token, error)
+	Save(ctx context.Context, key string, t *Token) error
+	Delete(ctx context.Context, key string) error
+}
+
+// Locker is implemented by stores that can serialize logins across
+// processes. Lock does not wait: it returns ErrLockHeld when another holder
+// has the lock. The lock is released when its lease runs out, so a holder
+// that dies cannot block the fleet.
+type Locker interface {
+	Lock(ctx context.Context, key string, lease time.Duration) (Lease, error)
+}
+
+// Lease is a held lock. Renew extends it while a login runs; Unlock releases
+// it only if it is still held by this holder.
+type Lease interface {
+	Renew(ctx context.Context, lease time.Duration) error
+	Unlock(ctx context.Context) error
+}
+
+// Watcher is implemented by stores that tell other processes when a token is
+// saved, so that they adopt it before their own starts to be rejected.
+// Watch calls fn with each token saved under key until stop is called.
+type Watcher interface {
+	Watch(ctx context.Context, key string, fn func(*Token)) (stop func(), err error)
+}
+
+// ErrLockHeld is returned by Locker.Lock when another holder has the lock,
+// and by Lease.Renew when the lease was lost.
+var ErrLockHeld = errors.New("iotauth: lock held by another holder")
+
+// StoreKey builds a Store key from the platform, base URL and account (app
+// id, client id, email). The base URL and account are hashed, so the key
+// names the platform but holds no account data in clear.
+func StoreKey(platform, baseURL, account string) string {
+	h := sha256.Sum256([]byte(baseURL + "\x00" + account))
+	return "iotauth:v1:" + platform + ":" + hex.EncodeToString(h[:16])
+}
