@@ -91,10 +91,11 @@ func (f *Faults) take() (fault, int, time.Duration) {
 	return faultNone, 0, f.latency
 }
 
-// wrap applies pending faults before next handles a request. failBody is
-// the platform's body for an injected 5xx.
-func (f *Faults) wrap(next http.Handler, failBody string) http.Handler {
+// guard counts each request in c and applies f's pending faults before next
+// handles it. failBody is the platform's JSON body for an injected 5xx.
+func guard(f *Faults, c *Counters, failBody string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.requests.Add(1)
 		kind, status, latency := f.take()
 		if latency > 0 {
 			t := time.NewTimer(latency)

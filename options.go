@@ -1,0 +1,103 @@
+package iotauth
+
+import (
+	"log/slog"
+	"time"
+)
+
+// CacheOption configures NewCache.
+type CacheOption func(*cacheConfig)
+
+type cacheConfig struct {
+	window         time.Duration // 0: the default rule
+	holdOff        time.Duration
+	refreshTimeout time.Duration
+	minBackoff     time.Duration
+	maxBackoff     time.Duration
+	logger         *slog.Logger
+	hook           func(Event)
+	store          Store
+	storeKey       string
+	lease          time.Duration
+	storeTimeout   time.Duration
+}
+
+func defaultCacheConfig() cacheConfig {
+	return cacheConfig{
+		holdOff:        5 * time.Minute,
+		refreshTimeout: 30 * time.Second,
+		minBackoff:     time.Second,
+		maxBackoff:     time.Minute,
+		lease:          15 * time.Second,
+		storeTimeout:   2 * time.Second,
+	}
+}
+
+// WithRefreshWindow refreshes every token d before it expires, instead of
+// the default rule (the last 10% of its lifetime, clamped to [10 s, 5 min]
+// and at most half of it, started up to 10% earlier at random).
+func WithRefreshWindow(d time.Duration) CacheOption { return func(c *cacheConfig) { c.window = d } }
+
+// WithHoldOff sets how long a credential failure (ErrInvalidCredentials,
+// ErrCaptchaRequired, ErrForbidden) is latched: no call to the source is made
+// during it, and callers get the latched error. Default 5 minutes.
+func WithHoldOff(d time.Duration) CacheOption { return func(c *cacheConfig) { c.holdOff = d } }
+
+// WithRefreshTimeout bounds one login or refresh, which runs detached from
+// the callers' contexts. Default 30 seconds.
+func WithRefreshTimeout(d time.Duration) CacheOption {
+	return func(c *cacheConfig) { c.refreshTimeout = d }
+}
+
+// WithBackoff sets the retry backoff after a retryable failure: min doubling
+// up to max, with jitter. Default 1 s to 1 min.
+func WithBackoff(min, max time.Duration) CacheOption {
+	return func(c *cacheConfig) { c.minBackoff, c.maxBackoff = min, max }
+}
+
+// WithLogger logs one record per login or refresh, with the platform, the
+// outcome and the duration; never a token or a secret.
+func WithLogger(l *slog.Logger) CacheOption { return func(c *cacheConfig) { c.logger = l } }
+
+// WithHook calls h after every login and refresh, with the new token or the
+// failure: to persist rotated tokens elsewhere or to export metrics. h runs
+// on the refreshing goroutine and should return quickly.
+func WithHook(h func(Event)) CacheOption { return func(c *cacheConfig) { c.hook = h } }
+
+// WithStore shares tokens through s: a token saved by another process is
+// adopted instead of logging in, and when s is a Locker, one process in the
+// fleet logs in at a time.
+func WithStore(s Store) CacheOption { return func(c *cacheConfig) { c.store = s } }
+
+// WithStoreKey names the credential in the Store, for sources that do not
+// implement Keyer. Build it with StoreKey.
+func WithStoreKey(key string) CacheOption { return func(c *cacheConfig) { c.storeKey = key } }
+
+// WithLease sets the fleet lock's lease (default 15 s), renewed while a
+// login runs; a holder that dies releases the lock after at most this long.
+func WithLease(d time.Duration) CacheOption { return func(c *cacheConfig) { c.lease = d } }
+
+// WithStoreTimeout bounds each Store call (default 2 s). A slow or absent
+// store never blocks a caller longer: the cache falls back to logging in
+// by itself.
+func WithStoreTimeout(d time.Duration) CacheOption {
+	return func(c *cacheConfig) { c.storeTimeout = d }
+}
+
+// Event reports a login or refresh to a WithHook hook.
+type Event struct {
+	Platform string
+	Op       string // "login" or "refresh"
+	Token    *Token // the new token; nil on failure
+	Err      error  // the failure; nil on success
+	Duration time.Duration
+}
+
+// TransportOption configures NewTransport.
+type TransportOption func(*Transport)
+
+// WithHosts lets credentials go to these hosts (host or host:port) as well as
+// those the source declares.
+func WithHosts(hosts ...string) TransportOption {
+	return func(t *Transport) { t.hosts = append(t.hosts, hosts...) }
+}
