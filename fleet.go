@@ -1,0 +1,202 @@
+package iotauth
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// The fleet protocol of a Cache with a Store: adopt a newer stored token if
+// there is one; else take the fleet lock, look again, log in, save (which
+// tells the other processes), release. A process that finds the lock held
+// waits for the holder's token, at most one lease, instead of logging in.
+
+// storeCtx bounds one store call by the store timeout.
+func (c *Cache) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.cfg.storeTimeout)
+}
+
+// loadUsable returns the stored token if it can replace old: valid, not old
+// itself, and not yet due for refresh. A store failure is logged and reads
+// as "nothing stored".
+func (c *Cache) loadUsable(ctx context.Context, old *Token) *Token {
+	sctx, cancel := c.storeCtx(ctx)
+	defer cancel()
+	t, err := c.cfg.store.Load(sctx, c.key)
+	if err != nil {
+		c.warn("iotauth: token store load failed; logging in without it", err)
+		return nil
+	}
+	if c.usable(t, old) {
+		return t
+	}
+	return nil
+}
+
+// usable reports whether t may replace old.
+func (c *Cache) usable(t, old *Token) bool {
+	if !t.Valid() || (old != nil && t.AccessToken == old.AccessToken) {
+		return false
+	}
+	if t.Expiry.IsZero() {
+		return true
+	}
+	w := c.cfg.window
+	if w <= 0 {
+		issued := t.IssuedAt
+		if issued.IsZero() {
+			issued = time.Now()
+		}
+		w = DefaultRefreshWindow(t.Expiry.Sub(issued))
+	}
+	return time.Until(t.Expiry.Add(-t.skew())) > w
+}
+
+// lockFleet takes the store's fleet lock, when it has one, and returns the
+// function that releases it. If another process holds the lock, it waits for
+// that process's token and returns it instead (unlock is then nil). When the
+// store fails, it returns a no-op unlock: in-process single flight still
+// holds, and the next flight tries the store again.
+func (c *Cache) lockFleet(ctx context.Context, old *Token) (unlock func(), adopted *Token) {
+	locker, ok := c.cfg.store.(Locker)
+	if !ok {
+		return func() {}, nil
+	}
+	for {
+		sctx, cancel := c.storeCtx(ctx)
+		lease, err := locker.Lock(sctx, c.key, c.cfg.lease)
+		cancel()
+		switch {
+		case err == nil:
+			stopRenew := c.renew(lease)
+			release := func() {
+				stopRenew()
+				uctx, cancel := c.storeCtx(context.WithoutCancel(ctx))
+				defer cancel()
+				if err := lease.Unlock(uctx); err != nil {
+					c.warn("iotauth: fleet lock release failed; it expires with its lease", err)
+				}
+			}
+			// The previous holder may have saved a token between our
+			// look and our lock.
+			if t := c.loadUsable(ctx, old); t != nil {
+				release()
+				return nil, t
+			}
+			return release, nil
+		case errors.Is(err, ErrLockHeld):
+			if t := c.awaitOther(ctx, old); t != nil {
+				return nil, t
+			}
+			if ctx.Err() != nil {
+				return func() {}, nil
+			}
+			// The holder's lease ran out without a token: try to take over.
+		default:
+			c.warn("iotauth: fleet lock unavailable; logging in without it", err)
+			return func() {}, nil
+		}
+	}
+}
+
+// renew keeps lease alive while a login runs, until the returned stop is called.
+func (c *Cache) renew(lease Lease) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(c.cfg.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), c.cfg.storeTimeout)
+				err := lease.Renew(ctx, c.cfg.lease)
+				cancel()
+				if err != nil {
+					c.warn("iotauth: fleet lock renewal failed", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// awaitOther waits, at most one lease, for another process's new token: it
+// wakes on every token the watch installs and polls the store meanwhile.
+func (c *Cache) awaitOther(ctx context.Context, old *Token) *Token {
+	deadline := time.NewTimer(c.cfg.lease)
+	defer deadline.Stop()
+	poll := time.NewTicker(max(c.cfg.lease/50, 20*time.Millisecond))
+	defer poll.Stop()
+	for {
+		c.mu.Lock()
+		installed := c.installed
+		c.mu.Unlock()
+		if e := c.cur.Load(); e != nil && e.tok != old && c.usable(e.tok, old) {
+			return e.tok
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-deadline.C:
+			return nil
+		case <-installed:
+		case <-poll.C:
+			if t := c.loadUsable(ctx, old); t != nil {
+				return t
+			}
+		}
+	}
+}
+
+// ensureWatch starts listening for tokens other processes save, once.
+func (c *Cache) ensureWatch() {
+	w, ok := c.cfg.store.(Watcher)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	if c.watchStarted || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.watchStarted = true
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.storeTimeout)
+	defer cancel()
+	stop, err := w.Watch(ctx, c.key, c.adopt)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.watchStarted = false // try again on the next flight
+		c.warn("iotauth: token store watch failed; other processes' tokens are picked up on refresh", err)
+		return
+	}
+	if c.closed {
+		stop()
+		return
+	}
+	c.stopWatch = stop
+}
+
+// adopt installs a token another process saved, if it is newer than the
+// cached one: processes swap to it before the old one starts being rejected.
+func (c *Cache) adopt(t *Token) {
+	if !t.Valid() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.cur.Load(); e != nil {
+		if e.tok.AccessToken == t.AccessToken {
+			return
+		}
+		if e.state.Load() != stateExpired && !e.tok.Expiry.IsZero() && !t.Expiry.IsZero() && !t.Expiry.After(e.tok.Expiry) {
+			return
+		}
+	}
+	c.installLocked(t)
+}
