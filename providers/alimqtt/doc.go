@@ -1,0 +1,23 @@
+// Package alimqtt authenticates against Alibaba Cloud MQTT (ApsaraMQ for
+// MQTT, "onsmqtt"): it signs the platform's OpenAPI calls with an AccessKey,
+// manages one-device-one-secret device credentials, applies for tokens, and
+// derives the MQTT login (username and password) of each authentication
+// mode.
+//
+// Three modes give an MQTT client its login:
+//
+//   - device credential: each device has its own DeviceAccessKeyId and
+//     secret, registered once with RegisterDeviceCredential;
+//     (*Client).DeviceCredential registers it if absent, and
+//     (*DeviceCredential).MQTTLogin derives the login;
+//   - signature: the account's AccessKey signs the client id,
+//     (*Client).SignatureLogin;
+//   - token: the server applies for a token limited to some topics and
+//     actions and hands it to the device, (*Client).TokenSource and
+//     (*Client).TokenLogin; wrap the source in iotauth.NewCache to renew the
+//     token ahead of its ExpireTime.
+//
+// OpenAPI calls are signed with Alibaba Cloud's RPC signature 1.0
+// (HMAC-SHA1) with a fresh nonce and timestamp each, and failures are
+// *iotauth.Error values that keep the platform's code and RequestId.
+package alimqtt

@@ -1,0 +1,52 @@
+package alimqtt
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/iotauth/iotauth/internal/alisign"
+	"github.com/iotauth/iotauth/internal/httpc"
+)
+
+// call makes one signed OpenAPI call: action with params (InstanceId is
+// added), POSTed as a form, and decodes a successful answer into out.
+func (c *Client) call(ctx context.Context, action string, params url.Values, out any) (*httpc.Response, error) {
+	form := c.sign(action, params, time.Now())
+	res, err := c.http.Do(ctx, httpc.Request{Op: action, Method: http.MethodPost, URL: c.base + "/", Form: form})
+	if err != nil {
+		return nil, err
+	}
+	if res.Status < 200 || res.Status > 299 {
+		return nil, c.fail(res)
+	}
+	if err := c.http.DecodeJSON(res, out); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// sign returns params with InstanceId, the common parameters, a fresh
+// nonce, the timestamp at now and the Signature.
+func (c *Client) sign(action string, params url.Values, now time.Time) url.Values {
+	p := url.Values{}
+	for k, v := range params {
+		p[k] = v
+	}
+	p.Set("InstanceId", c.cfg.InstanceID)
+	p.Set("Action", action)
+	p.Set("Version", APIVersion)
+	p.Set("Format", "JSON")
+	p.Set("RegionId", c.cfg.RegionID)
+	p.Set("AccessKeyId", c.cfg.AccessKeyID)
+	p.Set("SignatureMethod", alisign.Method)
+	p.Set("SignatureVersion", alisign.Version)
+	p.Set("SignatureNonce", alisign.Nonce())
+	p.Set("Timestamp", now.UTC().Format(alisign.TimeFormat))
+	if !c.cfg.SecurityToken.IsZero() {
+		p.Set("SecurityToken", string(c.cfg.SecurityToken))
+	}
+	p.Set("Signature", alisign.Sign(http.MethodPost, p, string(c.cfg.AccessKeySecret)))
+	return p
+}
