@@ -1,0 +1,138 @@
+package oceanconnect
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
+)
+
+// platform is the platform id in errors, logs and store keys.
+const platform = "oceanconnect"
+
+// Config describes one OceanConnect application and how to reach it.
+type Config struct {
+	// BaseURL is the platform's address, such as https://host:8743. Required.
+	BaseURL string
+	// AppID is the application id the platform allocated. Required.
+	AppID string
+	// Secret is the application's secret. Required.
+	Secret iotauth.Secret
+
+	// HTTPClient sends the provider's calls, for proxies and timeouts. When
+	// nil, a client with a 30 s timeout is used. The TLS fields below are
+	// applied to a copy of it, and only when set.
+	HTTPClient *http.Client
+
+	// CACertPEM holds extra PEM certificates to trust besides the system's,
+	// typically the platform's own CA.
+	CACertPEM []byte
+	// ClientCertPEM and ClientKeyPEM are the client certificate (with its
+	// chain) and private key, in PEM, for two-way TLS.
+	ClientCertPEM []byte
+	ClientKeyPEM  []byte
+	// ClientPKCS12 is the client certificate and key as a PKCS#12 (.p12,
+	// .pfx) file protected by PKCS12Password; an alternative to the PEM pair.
+	ClientPKCS12   []byte
+	PKCS12Password iotauth.Secret
+	// InsecureSkipVerify turns off the verification of the platform's
+	// certificate. Only for tests: every login logs a warning.
+	InsecureSkipVerify bool
+
+	// Logger receives the InsecureSkipVerify warning; slog.Default when nil.
+	Logger *slog.Logger
+}
+
+// String describes the configuration without its secrets or key material.
+func (c Config) String() string {
+	return fmt.Sprintf("oceanconnect.Config{BaseURL: %s, AppID: %s, Secret: %s, CACertPEM: %d bytes, "+
+		"ClientCertPEM: %d bytes, ClientKeyPEM: %s, ClientPKCS12: %s, PKCS12Password: %s, InsecureSkipVerify: %t}",
+		c.BaseURL, c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
+		redactBytes(c.ClientKeyPEM), redactBytes(c.ClientPKCS12), c.PKCS12Password, c.InsecureSkipVerify)
+}
+
+// Format prints String for every verb, so %v, %+v and %#v never print the
+// private key.
+func (c Config) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// LogValue makes log/slog print String.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+func redactBytes(b []byte) string {
+	if len(b) == 0 {
+		return "none"
+	}
+	return "[REDACTED]"
+}
+
+// Provider is an iotauth.TokenSource for one OceanConnect application. It is
+// safe for concurrent use, but each Token or Refresh call invalidates the
+// application's previous token: wrap it in an iotauth.Cache.
+type Provider struct {
+	base     string
+	appID    string
+	secret   iotauth.Secret
+	insecure bool
+	logger   *slog.Logger
+	c        *httpc.Client
+
+	mu   sync.Mutex
+	last *iotauth.Token // the last token obtained, logged out by Close
+}
+
+// New checks cfg and returns its Provider. The error names the missing or
+// invalid field.
+func New(cfg Config) (*Provider, error) {
+	if cfg.BaseURL == "" {
+		return nil, errors.New("oceanconnect: Config.BaseURL is required")
+	}
+	base, err := httpc.BaseURL(cfg.BaseURL, "")
+	if err != nil {
+		return nil, fmt.Errorf("oceanconnect: Config.BaseURL: %w", err)
+	}
+	if cfg.AppID == "" {
+		return nil, errors.New("oceanconnect: Config.AppID is required")
+	}
+	if cfg.Secret.IsZero() {
+		return nil, errors.New("oceanconnect: Config.Secret is required")
+	}
+	hc, err := httpClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("oceanconnect: %w", err)
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Provider{
+		base:     base,
+		appID:    cfg.AppID,
+		secret:   cfg.Secret,
+		insecure: cfg.InsecureSkipVerify,
+		logger:   logger,
+		c:        httpc.New(platform, hc),
+	}, nil
+}
+
+// Platform returns "oceanconnect".
+func (p *Provider) Platform() string { return platform }
+
+// CacheKey names the application for an iotauth.Store, without the secret.
+func (p *Provider) CacheKey() string { return iotauth.StoreKey(platform, p.base, p.appID) }
+
+// Hosts returns the platform's host:port, the only one that gets the token.
+func (p *Provider) Hosts() []string { return []string{httpc.HostOf(p.base)} }
+
+var (
+	_ iotauth.TokenSource         = (*Provider)(nil)
+	_ iotauth.Refresher           = (*Provider)(nil)
+	_ iotauth.Authorizer          = (*Provider)(nil)
+	_ iotauth.RejectionClassifier = (*Provider)(nil)
+	_ iotauth.HostBinder          = (*Provider)(nil)
+	_ iotauth.Platformer          = (*Provider)(nil)
+	_ iotauth.Keyer               = (*Provider)(nil)
+)
