@@ -1,0 +1,160 @@
+package cloudstudio
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
+)
+
+// platform is the platform id in errors, logs and store keys.
+const platform = "cloudstudio"
+
+// DefaultBaseURL is Cloud Studio's public address.
+const DefaultBaseURL = "https://gear.cloud.studio"
+
+// DefaultHoldOff is how long a refused login is latched by default.
+const DefaultHoldOff = 5 * time.Minute
+
+// maxDescription is the platform's limit on a token description, in
+// characters (Unicode is allowed).
+const maxDescription = 255
+
+// Config describes one Cloud Studio account and the tokens to create for it.
+type Config struct {
+	// BaseURL is the platform's address; DefaultBaseURL when empty.
+	BaseURL string
+	// Email is the login of the account the tokens are created with; the
+	// tokens inherit its permissions. Required.
+	Email string
+	// Password is the account's password. Required.
+	Password iotauth.Secret
+	// ClientID is the client the tokens are created for. Required (> 0).
+	ClientID int
+	// Description says what the tokens are for, at most 255 characters.
+	// Each creation appends a timestamp and a random suffix (shortening the
+	// text if needed), because the platform refuses two consecutive
+	// creations with the same description. Required.
+	Description string
+	// Expiration is each token's lifetime, in whole minutes. Zero asks for
+	// the platform's default expiry, 2099-01-01.
+	Expiration time.Duration
+
+	// HTTPClient sends the provider's calls, for TLS, proxies and timeouts.
+	// When nil, a client with a 30 s timeout is used.
+	HTTPClient *http.Client
+	// Store, when set, keeps the current token so that processes and
+	// restarts reuse it instead of creating one each. Without it the token
+	// is kept in memory. Store failures are logged, not returned.
+	Store iotauth.Store
+	// QueryToken makes Authorize pass the token as the accessToken query
+	// parameter, for the services that take it only there, instead of the
+	// "Authorization: Bearer" header.
+	QueryToken bool
+	// HoldOff is how long a refused login (ErrInvalidCredentials,
+	// ErrCaptchaRequired) is returned again without asking the platform;
+	// DefaultHoldOff when zero.
+	HoldOff time.Duration
+	// Logger receives store failures and failed deletions of rotated
+	// tokens; slog.Default when nil.
+	Logger *slog.Logger
+}
+
+// Provider is an iotauth.TokenSource for one Cloud Studio account and
+// client. It is safe for concurrent use: calls that may create a token run
+// one at a time.
+type Provider struct {
+	base       string
+	email      string
+	password   iotauth.Secret
+	clientID   int
+	desc       string
+	expiration time.Duration
+	store      iotauth.Store
+	query      bool
+	logger     *slog.Logger
+	c          *httpc.Client
+
+	now  func() time.Time // time.Now; replaced in tests
+	sem  chan struct{}    // held while a call may create or delete a token
+	last *iotauth.Token   // the current token, guarded by sem
+	l    latch
+}
+
+// New checks cfg and returns its Provider. The error names the missing or
+// invalid field.
+func New(cfg Config) (*Provider, error) {
+	base, err := httpc.BaseURL(cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("cloudstudio: Config.BaseURL: %w", err)
+	}
+	switch {
+	case cfg.Email == "":
+		return nil, errors.New("cloudstudio: Config.Email is required")
+	case cfg.Password.IsZero():
+		return nil, errors.New("cloudstudio: Config.Password is required")
+	case cfg.ClientID <= 0:
+		return nil, errors.New("cloudstudio: Config.ClientID is required (a positive client id)")
+	case cfg.Description == "":
+		return nil, errors.New("cloudstudio: Config.Description is required")
+	case utf8.RuneCountInString(cfg.Description) > maxDescription:
+		return nil, fmt.Errorf("cloudstudio: Config.Description has %d characters, more than %d",
+			utf8.RuneCountInString(cfg.Description), maxDescription)
+	case cfg.Expiration < 0:
+		return nil, errors.New("cloudstudio: Config.Expiration must not be negative")
+	case cfg.Expiration%time.Minute != 0:
+		return nil, fmt.Errorf("cloudstudio: Config.Expiration %v is not a whole number of minutes", cfg.Expiration)
+	case cfg.HoldOff < 0:
+		return nil, errors.New("cloudstudio: Config.HoldOff must not be negative")
+	}
+	hold := cfg.HoldOff
+	if hold == 0 {
+		hold = DefaultHoldOff
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Provider{
+		base:       base,
+		email:      cfg.Email,
+		password:   cfg.Password,
+		clientID:   cfg.ClientID,
+		desc:       cfg.Description,
+		expiration: cfg.Expiration,
+		store:      cfg.Store,
+		query:      cfg.QueryToken,
+		logger:     logger,
+		c:          httpc.New(platform, cfg.HTTPClient),
+		now:        time.Now,
+		sem:        make(chan struct{}, 1),
+		l:          latch{holdOff: hold},
+	}, nil
+}
+
+// Platform returns "cloudstudio".
+func (p *Provider) Platform() string { return platform }
+
+// CacheKey names the account and client for an iotauth.Store, without the
+// e-mail in clear or the password.
+func (p *Provider) CacheKey() string {
+	return iotauth.StoreKey(platform, p.base, fmt.Sprintf("%s|%d", p.email, p.clientID))
+}
+
+// Hosts returns the platform's host:port, the only one that gets the token.
+func (p *Provider) Hosts() []string { return []string{httpc.HostOf(p.base)} }
+
+var (
+	_ iotauth.TokenSource         = (*Provider)(nil)
+	_ iotauth.Refresher           = (*Provider)(nil)
+	_ iotauth.Authorizer          = (*Provider)(nil)
+	_ iotauth.RejectionClassifier = (*Provider)(nil)
+	_ iotauth.HostBinder          = (*Provider)(nil)
+	_ iotauth.Platformer          = (*Provider)(nil)
+	_ iotauth.Keyer               = (*Provider)(nil)
+)

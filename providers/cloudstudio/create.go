@@ -1,0 +1,116 @@
+package cloudstudio
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
+)
+
+// opCreate names the creation call in errors.
+const opCreate = "CreateClientAccessTokenAllIntegrations"
+
+const createPath = "/services/gear/AuthorizationService.svc/CreateClientAccessTokenAllIntegrations"
+
+// createRequest is the creation call's body. Expiration, in minutes, is
+// omitted for the platform's default expiry (2099-01-01).
+type createRequest struct {
+	ClientAccessToken struct {
+		Description string
+		ClientID    int
+	} `json:"clientAccessToken"`
+	Login struct {
+		LoginType int
+		Email     string
+		Password  string
+	} `json:"login"`
+	Expiration int64 `json:"expiration,omitempty"`
+}
+
+// createResponse is the creation call's answer.
+type createResponse struct {
+	Result *struct {
+		AccessToken         string
+		ClientAccessTokenID httpc.FlexInt
+		ClientID            httpc.FlexInt
+		Description         string
+		DateTimeCreated     *dateTime
+		ExpirationDateTime  *dateTime
+	} `json:"CreateClientAccessTokenAllIntegrationsResult"`
+	Exception *exception
+}
+
+// create asks the platform for a new token, unless a refused login is
+// latched. A duplicate description, which unique descriptions should
+// prevent, is retried once with a fresh one.
+func (p *Provider) create(ctx context.Context) (*iotauth.Token, error) {
+	if err := p.l.check(p.now()); err != nil {
+		return nil, err
+	}
+	tok, err := p.createOnce(ctx)
+	if errors.Is(err, iotauth.ErrBadRequest) {
+		tok, err = p.createOnce(ctx)
+	}
+	p.l.trip(err, p.now())
+	return tok, err
+}
+
+func (p *Provider) createOnce(ctx context.Context) (*iotauth.Token, error) {
+	var body createRequest
+	body.ClientAccessToken.Description = uniqueDescription(p.desc, p.now())
+	body.ClientAccessToken.ClientID = p.clientID
+	body.Login.LoginType = 1
+	body.Login.Email = p.email
+	body.Login.Password = string(p.password)
+	body.Expiration = int64(p.expiration.Minutes())
+	res, err := p.c.Do(ctx, httpc.Request{Op: opCreate, URL: p.base + createPath, JSON: &body})
+	if err != nil {
+		return nil, err
+	}
+	return parseCreate(p.c, res)
+}
+
+// parseCreate turns the creation call's answer into a Token: ID is the
+// ClientAccessTokenID, IssuedAt the DateTimeCreated and Expiry the
+// ExpirationDateTime. A missing field, an impossible date or an expiry not
+// after the creation is an ErrMalformedResponse.
+func parseCreate(c *httpc.Client, res *httpc.Response) (*iotauth.Token, error) {
+	if res.Status != 200 || decodeException(res.Body) != nil {
+		return nil, failure(c, res)
+	}
+	var b createResponse
+	if err := c.DecodeJSON(res, &b); err != nil {
+		return nil, err
+	}
+	r := b.Result
+	if r == nil {
+		return nil, c.Malformed(res, "missing CreateClientAccessTokenAllIntegrationsResult")
+	}
+	if strings.TrimSpace(r.AccessToken) == "" {
+		return nil, c.Malformed(res, "missing AccessToken")
+	}
+	if !r.ClientAccessTokenID.Set || r.ClientAccessTokenID.V <= 0 {
+		return nil, c.Malformed(res, "missing ClientAccessTokenID")
+	}
+	created, why := r.DateTimeCreated.utc()
+	if why != "" {
+		return nil, c.Malformed(res, "DateTimeCreated: "+why)
+	}
+	expiry, why := r.ExpirationDateTime.utc()
+	if why != "" {
+		return nil, c.Malformed(res, "ExpirationDateTime: "+why)
+	}
+	if !expiry.After(created) {
+		return nil, c.Malformed(res, "ExpirationDateTime not after DateTimeCreated")
+	}
+	return &iotauth.Token{
+		AccessToken: strings.TrimSpace(r.AccessToken),
+		TokenType:   "Bearer",
+		ID:          strconv.FormatInt(r.ClientAccessTokenID.V, 10),
+		IssuedAt:    created,
+		Expiry:      expiry,
+	}, nil
+}
