@@ -58,21 +58,20 @@ func (c *Client) RefreshDeviceCredential(ctx context.Context, clientID string) (
 // UnRegisterDeviceCredential deletes the credential of clientID, releasing
 // its place in the instance's quota.
 func (c *Client) UnRegisterDeviceCredential(ctx context.Context, clientID string) error {
-	var out struct {
-		RequestID string `json:"RequestId"`
-	}
-	_, err := c.call(ctx, "UnRegisterDeviceCredential", url.Values{"ClientId": {clientID}}, &out)
+	res, err := c.call(ctx, "UnRegisterDeviceCredential", url.Values{"ClientId": {clientID}})
 	c.forget(clientID)
-	return err
+	if err != nil {
+		return err
+	}
+	return c.decodeEmpty(res)
 }
 
 func (c *Client) credentialCall(ctx context.Context, action, clientID string) (*DeviceCredential, error) {
-	var out credentialAnswer
-	res, err := c.call(ctx, action, url.Values{"ClientId": {clientID}}, &out)
+	res, err := c.call(ctx, action, url.Values{"ClientId": {clientID}})
 	if err != nil {
 		return nil, err
 	}
-	cred, err := c.parseCredential(res, &out, clientID)
+	cred, err := c.decodeCredential(res, clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +81,13 @@ func (c *Client) credentialCall(ctx context.Context, action, clientID string) (*
 	return cred, nil
 }
 
-// parseCredential checks an answer: it must hold the credential of
-// clientID with its key id and secret, and times that are not negative.
-func (c *Client) parseCredential(res *httpc.Response, out *credentialAnswer, clientID string) (*DeviceCredential, error) {
+// decodeCredential reads a credential answer: it must hold the credential
+// of clientID with its key id and secret, and times that are not negative.
+func (c *Client) decodeCredential(res *httpc.Response, clientID string) (*DeviceCredential, error) {
+	var out credentialAnswer
+	if err := c.http.DecodeJSON(res, &out); err != nil {
+		return nil, err
+	}
 	d := out.DeviceCredential
 	switch {
 	case d == nil:
@@ -111,6 +114,14 @@ func (c *Client) parseCredential(res *httpc.Response, out *credentialAnswer, cli
 		UpdateTime:            msTime(d.UpdateTime),
 		host:                  c.cfg.MQTTHost,
 	}, nil
+}
+
+// decodeEmpty reads an answer that carries nothing but its RequestId.
+func (c *Client) decodeEmpty(res *httpc.Response) error {
+	var out struct {
+		RequestID string `json:"RequestId"`
+	}
+	return c.http.DecodeJSON(res, &out)
 }
 
 // msTime converts the platform's milliseconds since the epoch; unset is

@@ -24,6 +24,9 @@ type credentialFlight struct {
 // replaced. The result is cached per client id, and concurrent callers for
 // the same client id share one lookup.
 func (c *Client) DeviceCredential(ctx context.Context, clientID string) (*DeviceCredential, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	if cred, ok := c.creds[clientID]; ok {
 		c.mu.Unlock()

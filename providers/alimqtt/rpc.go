@@ -11,8 +11,9 @@ import (
 )
 
 // call makes one signed OpenAPI call: action with params (InstanceId is
-// added), POSTed as a form, and decodes a successful answer into out.
-func (c *Client) call(ctx context.Context, action string, params url.Values, out any) (*httpc.Response, error) {
+// added), POSTed as a form. It returns only successful answers, for the
+// caller to decode; an error answer is mapped by fail.
+func (c *Client) call(ctx context.Context, action string, params url.Values) (*httpc.Response, error) {
 	form := c.sign(action, params, time.Now())
 	res, err := c.http.Do(ctx, httpc.Request{Op: action, Method: http.MethodPost, URL: c.base + "/", Form: form})
 	if err != nil {
@@ -20,9 +21,6 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, out
 	}
 	if res.Status < 200 || res.Status > 299 {
 		return nil, c.fail(res)
-	}
-	if err := c.http.DecodeJSON(res, out); err != nil {
-		return nil, err
 	}
 	return res, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
 )
 
 // The Actions a token grants.
@@ -34,23 +35,20 @@ func (c *Client) ApplyToken(ctx context.Context, resources []string, actions str
 		return nil, err
 	}
 	ms := expire.UnixMilli()
-	var out struct {
-		RequestID string `json:"RequestId"`
-		Token     string `json:"Token"`
-	}
 	res, err := c.call(ctx, "ApplyToken", url.Values{
 		"Resources":  {strings.Join(resources, ",")},
 		"Actions":    {actions},
 		"ExpireTime": {strconv.FormatInt(ms, 10)},
-	}, &out)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if out.Token == "" {
-		return nil, c.http.Malformed(res, "missing Token")
+	tok, err := c.decodeToken(res)
+	if err != nil {
+		return nil, err
 	}
 	return &iotauth.Token{
-		AccessToken: out.Token,
+		AccessToken: tok,
 		Expiry:      time.UnixMilli(ms),
 		IssuedAt:    now,
 		Scope:       actions,
@@ -58,14 +56,37 @@ func (c *Client) ApplyToken(ctx context.Context, resources []string, actions str
 	}, nil
 }
 
+// decodeToken reads an ApplyToken answer, which must hold a token.
+func (c *Client) decodeToken(res *httpc.Response) (string, error) {
+	var out struct {
+		RequestID string `json:"RequestId"`
+		Token     string `json:"Token"`
+	}
+	if err := c.http.DecodeJSON(res, &out); err != nil {
+		return "", err
+	}
+	if out.Token == "" {
+		return "", c.http.Malformed(res, "missing Token")
+	}
+	return out.Token, nil
+}
+
 // QueryToken reports whether token is still valid: not expired, not revoked.
 func (c *Client) QueryToken(ctx context.Context, token string) (bool, error) {
+	res, err := c.call(ctx, "QueryToken", url.Values{"Token": {token}})
+	if err != nil {
+		return false, err
+	}
+	return c.decodeTokenStatus(res)
+}
+
+// decodeTokenStatus reads a QueryToken answer, which must say true or false.
+func (c *Client) decodeTokenStatus(res *httpc.Response) (bool, error) {
 	var out struct {
 		RequestID   string `json:"RequestId"`
 		TokenStatus *bool  `json:"TokenStatus"`
 	}
-	res, err := c.call(ctx, "QueryToken", url.Values{"Token": {token}}, &out)
-	if err != nil {
+	if err := c.http.DecodeJSON(res, &out); err != nil {
 		return false, err
 	}
 	if out.TokenStatus == nil {
@@ -76,11 +97,11 @@ func (c *Client) QueryToken(ctx context.Context, token string) (bool, error) {
 
 // RevokeToken makes token invalid before its expire time.
 func (c *Client) RevokeToken(ctx context.Context, token string) error {
-	var out struct {
-		RequestID string `json:"RequestId"`
+	res, err := c.call(ctx, "RevokeToken", url.Values{"Token": {token}})
+	if err != nil {
+		return err
 	}
-	_, err := c.call(ctx, "RevokeToken", url.Values{"Token": {token}}, &out)
-	return err
+	return c.decodeEmpty(res)
 }
 
 // normalizeActions accepts "R", "W", "R,W" and "W,R" (spaces and case
