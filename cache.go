@@ -44,18 +44,19 @@ type Cache struct {
 	cur atomic.Pointer[entry]
 
 	mu           sync.Mutex
-	fl           *flight   // the login or refresh in progress, if any
-	flying       atomic.Bool // fl != nil, readable without mu
-	lastErr      error     // the last failure, served during backoff or hold-off
-	retryAt      time.Time // no new attempt before this
-	latched      bool      // lastErr is a credential failure held until retryAt
-	failures     int       // consecutive failures, for the backoff
+	fl           *flight       // the login or refresh in progress, if any
+	flying       atomic.Bool   // fl != nil, readable without mu
+	lastErr      error         // the last failure, served during backoff or hold-off
+	retryAt      time.Time     // no new attempt before this
+	latched      bool          // lastErr is a credential failure held until retryAt
+	failures     int           // consecutive failures, for the backoff
 	installed    chan struct{} // closed and replaced when a token is installed
 	watchStarted bool
 	stopWatch    func()
 	closed       bool
 
-	hits, waits, logins, refreshes, fails atomic.Int64
+	hits                            hitCounter
+	waits, logins, refreshes, fails atomic.Int64
 }
 
 // entry is one cached token with the state its timers move it through.
@@ -114,10 +115,10 @@ func (c *Cache) Token(ctx context.Context) (*Token, error) {
 	if e := c.cur.Load(); e != nil {
 		switch e.state.Load() {
 		case stateFresh:
-			c.hits.Add(1)
+			c.hits.add()
 			return e.tok, nil
 		case stateDue:
-			c.hits.Add(1)
+			c.hits.add()
 			if !c.flying.Load() {
 				c.refreshAhead(ctx, e)
 			}
@@ -145,7 +146,7 @@ func (c *Cache) wait(ctx context.Context) (*Token, error) {
 	if e := c.cur.Load(); e != nil {
 		if s := e.state.Load(); s != stateExpired {
 			c.mu.Unlock()
-			c.hits.Add(1)
+			c.hits.add()
 			return e.tok, nil
 		}
 		old = e.tok
@@ -220,9 +221,11 @@ func (c *Cache) fly(ctx context.Context, f *flight, old *Token) {
 	c.flying.Store(false)
 	c.mu.Unlock()
 
+	// Report before waking the waiters, so that a hook persisting the token
+	// has done so before anyone uses it.
+	c.report(ctx, op, tok, err, time.Since(began))
 	f.tok, f.err = tok, err
 	close(f.done)
-	c.report(ctx, op, tok, err, time.Since(began))
 }
 
 // check refuses a token no caller could use, so that a broken source does
@@ -367,7 +370,7 @@ func (c *Cache) Invalidate(t *Token) {
 // Stats returns what the cache has done so far.
 func (c *Cache) Stats() CacheStats {
 	return CacheStats{
-		Hits: c.hits.Load(), Waits: c.waits.Load(), Logins: c.logins.Load(),
+		Hits: c.hits.load(), Waits: c.waits.Load(), Logins: c.logins.Load(),
 		Refreshes: c.refreshes.Load(), Failures: c.fails.Load(),
 	}
 }

@@ -1,0 +1,11 @@
+module github.com/iotauth/iotauth/benchmarks
+
+go 1.26.0
+
+replace github.com/iotauth/iotauth => ../
+
+require (
+	github.com/aws/smithy-go v1.28.9
+	github.com/iotauth/iotauth v0.0.0-00010101000000-000000000000
+	golang.org/x/oauth2 v0.37.0
+)
