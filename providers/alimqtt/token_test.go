@@ -1,0 +1,146 @@
+package alimqtt_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/iotauthtest"
+	"github.com/iotauth/iotauth/providers/alimqtt"
+)
+
+func TestApplyToken_QueryToken_RevokeToken_AgainstTheEmulator(t *testing.T) {
+	clk := iotauthtest.NewClock()
+	c, srv := emulated(t, iotauthtest.WithClock(clk))
+	ctx := context.Background()
+	tok, err := c.ApplyToken(ctx, []string{"parent/a/#"}, "R", time.Now().Add(5*time.Minute))
+	require.NoError(t, err)
+	assert.NotEmpty(t, tok.AccessToken)
+	live, err := c.QueryToken(ctx, tok.AccessToken)
+	require.NoError(t, err)
+	assert.True(t, live)
+
+	clk.Advance(6 * time.Minute)
+	live, err = c.QueryToken(ctx, tok.AccessToken)
+	require.NoError(t, err)
+	assert.False(t, live, "expired at its ExpireTime")
+
+	other, err := c.ApplyToken(ctx, []string{"parent/a/#"}, "W", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, c.RevokeToken(ctx, other.AccessToken))
+	live, err = c.QueryToken(ctx, other.AccessToken)
+	require.NoError(t, err)
+	assert.False(t, live, "revoked")
+	assert.Equal(t, int64(2), srv.Alibaba.Logins())
+
+	err = c.RevokeToken(ctx, "no-such-token")
+	require.ErrorIs(t, err, iotauth.ErrBadRequest)
+	assertNoSecrets(t, err, "no-such-token", tok.AccessToken)
+}
+
+func TestTokenLogin_PasswordForms(t *testing.T) {
+	r := &iotauth.Token{AccessToken: "t1", Scope: "R"}
+	w := &iotauth.Token{AccessToken: "t2", Scope: "W"}
+	rw := &iotauth.Token{AccessToken: "t3", Scope: "R,W"}
+	cases := []struct {
+		tokens []*iotauth.Token
+		want   string
+	}{
+		{[]*iotauth.Token{r}, "R|t1"},
+		{[]*iotauth.Token{w}, "W|t2"},
+		{[]*iotauth.Token{w, r}, "R|t1|W|t2"},
+		{[]*iotauth.Token{rw}, "R|t3|W|t3"},
+	}
+	for _, tc := range cases {
+		l := alimqtt.TokenLogin("LTAIid", "post-cn-1", "GID_a@@@1", tc.tokens...)
+		assert.Equal(t, tc.want, string(l.Password))
+		assert.Equal(t, "Token|LTAIid|post-cn-1", l.Username)
+		assert.Equal(t, "post-cn-1.mqtt.aliyuncs.com", l.Host)
+		assert.Equal(t, "GID_a@@@1", l.ClientID)
+		assert.NotContains(t, fmt.Sprintf("%v %+v", l, l), "t1")
+	}
+}
+
+func TestLogins_SignatureAndToken_AreAcceptedByTheBroker(t *testing.T) {
+	c, srv := emulated(t)
+	l := c.SignatureLogin("GID_a@@@1")
+	assert.Equal(t, "Signature|"+iotauthtest.AlibabaAccessKeyID+"|"+iotauthtest.AlibabaInstanceID, l.Username)
+	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
+	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("GID_a@@@2", l.Username, string(l.Password)), "bound to the client id")
+
+	ctx := context.Background()
+	r, err := c.ApplyToken(ctx, []string{"parent/a"}, "R", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	w, err := c.ApplyToken(ctx, []string{"parent/a"}, "W", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	tl := c.TokenLogin("GID_a@@@1", r, w)
+	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(tl.ClientID, tl.Username, string(tl.Password)))
+	swapped := alimqtt.TokenLogin(iotauthtest.AlibabaAccessKeyID, iotauthtest.AlibabaInstanceID, "GID_a@@@1",
+		&iotauth.Token{AccessToken: w.AccessToken, Scope: "R"})
+	assert.False(t, srv.Alibaba.AcceptsMQTTLogin(swapped.ClientID, swapped.Username, string(swapped.Password)),
+		"a write token is no read token")
+}
+
+func TestTokenSource_ThroughCache_OneApplyTokenForManyCallers(t *testing.T) {
+	c, srv := emulated(t)
+	src := c.TokenSource([]string{"parent/a"}, "R,W", time.Hour)
+	cache := iotauth.NewCache(src)
+	var wg sync.WaitGroup
+	toks := make([]*iotauth.Token, 50)
+	for i := range toks {
+		wg.Go(func() {
+			tok, err := cache.Token(context.Background())
+			assert.NoError(t, err)
+			toks[i] = tok
+		})
+	}
+	wg.Wait()
+	for _, tok := range toks {
+		require.NotNil(t, tok)
+		assert.Equal(t, toks[0].AccessToken, tok.AccessToken)
+	}
+	assert.Equal(t, int64(1), srv.Alibaba.Logins())
+	assert.WithinDuration(t, time.Now().Add(time.Hour), toks[0].Expiry, time.Minute)
+	l := c.TokenLogin("GID_a@@@1", toks[0])
+	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
+
+	assert.Equal(t, "alimqtt", src.(iotauth.Platformer).Platform())
+	other := c.TokenSource([]string{"parent/b"}, "R,W", time.Hour)
+	assert.NotEqual(t, src.(iotauth.Keyer).CacheKey(), other.(iotauth.Keyer).CacheKey(), "keyed by resources")
+}
+
+func TestTokenSource_ThroughCache_RenewsAheadOfExpireTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mt := mocked(t, func(*alimqtt.Config) {})
+		applied := 0
+		mt.RegisterResponder(http.MethodPost, defaultEndpoint, func(*http.Request) (*http.Response, error) {
+			applied++
+			return httpmock.NewStringResponse(200, fmt.Sprintf(`{"RequestId":"r","Token":"tok-%d"}`, applied)), nil
+		})
+		cache := iotauth.NewCache(c.TokenSource([]string{"parent/a"}, "R", time.Hour))
+		first, err := cache.Token(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "tok-1", first.AccessToken)
+
+		// 20 s before ExpireTime the old token is still valid, so only a
+		// renewal ahead of expiry (the default window is 5 min for a 1 h
+		// token) can have replaced it.
+		time.Sleep(time.Until(first.Expiry) - 20*time.Second)
+		synctest.Wait()
+		require.True(t, first.Valid())
+		tok, err := cache.Token(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "tok-2", tok.AccessToken, "renewed before the old token expired")
+		assert.True(t, tok.Expiry.After(first.Expiry))
+		assert.Equal(t, 2, applied)
+	})
+}
