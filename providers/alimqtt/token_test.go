@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -121,10 +122,10 @@ func TestTokenSource_ThroughCache_OneApplyTokenForManyCallers(t *testing.T) {
 func TestTokenSource_ThroughCache_RenewsAheadOfExpireTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, mt := mocked(t, func(*alimqtt.Config) {})
-		applied := 0
+		var applied atomic.Int64
 		mt.RegisterResponder(http.MethodPost, defaultEndpoint, func(*http.Request) (*http.Response, error) {
-			applied++
-			return httpmock.NewStringResponse(200, fmt.Sprintf(`{"RequestId":"r","Token":"tok-%d"}`, applied)), nil
+			n := applied.Add(1)
+			return httpmock.NewStringResponse(200, fmt.Sprintf(`{"RequestId":"r","Token":"tok-%d"}`, n)), nil
 		})
 		cache := iotauth.NewCache(c.TokenSource([]string{"parent/a"}, "R", time.Hour))
 		first, err := cache.Token(context.Background())
@@ -133,14 +134,18 @@ func TestTokenSource_ThroughCache_RenewsAheadOfExpireTime(t *testing.T) {
 
 		// 20 s before ExpireTime the old token is still valid, so only a
 		// renewal ahead of expiry (the default window is 5 min for a 1 h
-		// token) can have replaced it.
+		// token) can replace it: the caller inside the window still gets
+		// the current token while the renewal runs in the background.
 		time.Sleep(time.Until(first.Expiry) - 20*time.Second)
-		synctest.Wait()
 		require.True(t, first.Valid())
+		cur, err := cache.Token(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "tok-1", cur.AccessToken, "no caller waits for the renewal")
+		synctest.Wait()
 		tok, err := cache.Token(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, "tok-2", tok.AccessToken, "renewed before the old token expired")
 		assert.True(t, tok.Expiry.After(first.Expiry))
-		assert.Equal(t, 2, applied)
+		assert.Equal(t, int64(2), applied.Load())
 	})
 }
