@@ -1,0 +1,156 @@
+package cloudstudio
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/iotauthtest"
+)
+
+// newServer starts the emulators for one test.
+func newServer(t *testing.T, opts ...iotauthtest.Option) *iotauthtest.Server {
+	t.Helper()
+	srv := iotauthtest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// testConfig is a valid configuration for the emulated account.
+func testConfig(baseURL string) Config {
+	return Config{
+		BaseURL:     baseURL,
+		Email:       iotauthtest.CloudStudioEmail,
+		Password:    iotauthtest.CloudStudioPassword,
+		ClientID:    iotauthtest.CloudStudioClientID,
+		Description: "iotauth tests",
+		Logger:      slog.New(slog.DiscardHandler),
+	}
+}
+
+// newProvider returns a provider for srv's emulated account, changed by edit.
+func newProvider(t *testing.T, srv *iotauthtest.Server, edit func(*Config)) *Provider {
+	t.Helper()
+	cfg := testConfig(srv.URL)
+	if edit != nil {
+		edit(&cfg)
+	}
+	p, err := New(cfg)
+	require.NoError(t, err)
+	return p
+}
+
+// memStore is an iotauth.Store in memory that can be made to fail and
+// can run a function on each Save.
+type memStore struct {
+	mu     sync.Mutex
+	tokens map[string]*iotauth.Token
+	fail   bool
+	onSave func(*iotauth.Token)
+}
+
+var errStoreDown = errors.New("store unreachable")
+
+func newMemStore() *memStore { return &memStore{tokens: map[string]*iotauth.Token{}} }
+
+func (s *memStore) Load(_ context.Context, key string) (*iotauth.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return nil, errStoreDown
+	}
+	return s.tokens[key], nil
+}
+
+func (s *memStore) Save(_ context.Context, key string, t *iotauth.Token) error {
+	s.mu.Lock()
+	fail, onSave := s.fail, s.onSave
+	if !fail {
+		s.tokens[key] = t
+	}
+	s.mu.Unlock()
+	if fail {
+		return errStoreDown
+	}
+	if onSave != nil {
+		onSave(t)
+	}
+	return nil
+}
+
+func (s *memStore) Delete(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return errStoreDown
+	}
+	delete(s.tokens, key)
+	return nil
+}
+
+func (s *memStore) setFail(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = v
+}
+
+// logBuffer collects log records as text.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+
+// assertNoSecrets fails if err, formatted every way, shows a secret.
+func assertNoSecrets(t *testing.T, err error, secrets ...string) {
+	t.Helper()
+	require.Error(t, err)
+	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		out := fmt.Sprintf(f, err)
+		for _, s := range secrets {
+			if s != "" {
+				require.NotContains(t, out, s, "format %s", f)
+			}
+		}
+	}
+}
+
+// dashboards calls the emulator's protected service with client.
+func dashboards(t *testing.T, client interface {
+	Do(*http.Request) (*http.Response, error)
+}, srv *iotauthtest.Server, edit func(*http.Request)) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/services/gear/DashboardService.svc/GetDashboards", nil)
+	require.NoError(t, err)
+	if edit != nil {
+		edit(req)
+	}
+	res, err := client.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res.StatusCode, string(b)
+}
