@@ -135,10 +135,13 @@ func TestApplyToken_InvalidArguments_FailBeforeAnyCall(t *testing.T) {
 	ctx := context.Background()
 	future := time.Now().Add(time.Hour)
 	cases := map[string]func() error{
-		"bad actions":     func() error { _, err := c.ApplyToken(ctx, []string{"t"}, "X", future); return err },
-		"no resources":    func() error { _, err := c.ApplyToken(ctx, nil, "R", future); return err },
-		"comma resource":  func() error { _, err := c.ApplyToken(ctx, []string{"a,b"}, "R", future); return err },
-		"past expire":     func() error { _, err := c.ApplyToken(ctx, []string{"t"}, "R", time.Now().Add(-time.Second)); return err },
+		"bad actions":    func() error { _, err := c.ApplyToken(ctx, []string{"t"}, "X", future); return err },
+		"no resources":   func() error { _, err := c.ApplyToken(ctx, nil, "R", future); return err },
+		"comma resource": func() error { _, err := c.ApplyToken(ctx, []string{"a,b"}, "R", future); return err },
+		"past expire": func() error {
+			_, err := c.ApplyToken(ctx, []string{"t"}, "R", time.Now().Add(-time.Second))
+			return err
+		},
 		"source lifetime": func() error { _, err := c.TokenSource([]string{"t"}, "R", 0).Token(ctx); return err },
 	}
 	for name, call := range cases {

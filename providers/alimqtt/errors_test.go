@@ -22,7 +22,10 @@ func TestErrors_EmulatorCodes_MapToKinds(t *testing.T) {
 	type setup func(srv *iotauthtest.Server) func(*alimqtt.Config)
 	none := func(*alimqtt.Config) {}
 	inject := func(status int, code string) setup {
-		return func(srv *iotauthtest.Server) func(*alimqtt.Config) { srv.Alibaba.ErrorNext(1, status, code); return none }
+		return func(srv *iotauthtest.Server) func(*alimqtt.Config) {
+			srv.Alibaba.ErrorNext(1, status, code)
+			return none
+		}
 	}
 	cases := []struct {
 		code  string
