@@ -194,7 +194,8 @@ func (c *Cache) adopt(t *Token) {
 		if e.tok.AccessToken == t.AccessToken {
 			return
 		}
-		if e.state.Load() != stateExpired && !e.tok.Expiry.IsZero() && !t.Expiry.IsZero() && !t.Expiry.After(e.tok.Expiry) {
+		// A token that expires sooner is an older one arriving late.
+		if e.state.Load() != stateExpired && !e.tok.Expiry.IsZero() && !t.Expiry.IsZero() && t.Expiry.Before(e.tok.Expiry) {
 			return
 		}
 	}
