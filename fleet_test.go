@@ -134,7 +134,9 @@ func (b brokenStore) wait(ctx context.Context) error {
 	}
 	return errDown
 }
-func (b brokenStore) Load(ctx context.Context, _ string) (*iotauth.Token, error) { return nil, b.wait(ctx) }
+func (b brokenStore) Load(ctx context.Context, _ string) (*iotauth.Token, error) {
+	return nil, b.wait(ctx)
+}
 func (b brokenStore) Save(ctx context.Context, _ string, _ *iotauth.Token) error { return b.wait(ctx) }
 func (b brokenStore) Delete(ctx context.Context, _ string) error                 { return b.wait(ctx) }
 func (b brokenStore) Lock(ctx context.Context, _ string, _ time.Duration) (iotauth.Lease, error) {
