@@ -310,8 +310,9 @@ func (c *Cache) installLocked(t *Token) {
 	e := &entry{tok: t}
 	now := time.Now()
 	if !t.Expiry.IsZero() {
-		expireIn := t.Expiry.Add(-t.skew()).Sub(now)
-		refreshIn := expireIn - c.window(t, now)
+		life := t.lifetime(now)
+		expireIn := t.Expiry.Add(-skewFor(life)).Sub(now)
+		refreshIn := expireIn - c.window(life)
 		switch {
 		case expireIn <= 0:
 			e.state.Store(stateExpired)
@@ -330,16 +331,12 @@ func (c *Cache) installLocked(t *Token) {
 	c.installed = make(chan struct{})
 }
 
-// window is how long before t stops being valid its refresh starts.
-func (c *Cache) window(t *Token, now time.Time) time.Duration {
+// window is how long before a token of the given lifetime stops being
+// valid its refresh starts.
+func (c *Cache) window(life time.Duration) time.Duration {
 	if c.cfg.window > 0 {
 		return c.cfg.window
 	}
-	issued := t.IssuedAt
-	if issued.IsZero() || issued.After(now) {
-		issued = now
-	}
-	life := t.Expiry.Sub(issued)
 	w := DefaultRefreshWindow(life)
 	w += time.Duration(rand.Float64() * 0.1 * float64(w)) // spread a fleet's refreshes
 	return min(w, life/2)

@@ -401,3 +401,18 @@ func TestCache_ForwardsTheSourcesOptionalInterfaces(t *testing.T) {
 	assert.Equal(t, "custom", c.Platform())
 	assert.Nil(t, c.Hosts())
 }
+
+func TestCache_ShortLivedTokenWithoutIssuedAt_IsServedNotReLoggedInOnEveryCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int64
+		c := iotauth.NewCache(iotauth.TokenSourceFunc(func(context.Context) (*iotauth.Token, error) {
+			calls.Add(1)
+			return &iotauth.Token{AccessToken: "short", Expiry: time.Now().Add(3 * time.Second)}, nil
+		}))
+		for range 100 {
+			_, err := c.Token(context.Background())
+			require.NoError(t, err)
+		}
+		assert.Equal(t, int64(1), calls.Load())
+	})
+}

@@ -41,15 +41,13 @@ func (c *Cache) usable(t, old *Token) bool {
 	if t.Expiry.IsZero() {
 		return true
 	}
+	now := time.Now()
+	life := t.lifetime(now)
 	w := c.cfg.window
 	if w <= 0 {
-		issued := t.IssuedAt
-		if issued.IsZero() {
-			issued = time.Now()
-		}
-		w = DefaultRefreshWindow(t.Expiry.Sub(issued))
+		w = DefaultRefreshWindow(life)
 	}
-	return time.Until(t.Expiry.Add(-t.skew())) > w
+	return t.Expiry.Add(-skewFor(life)).Sub(now) > w
 }
 
 // lockFleet takes the store's fleet lock, when it has one, and returns the

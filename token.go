@@ -53,12 +53,29 @@ func (t *Token) Valid() bool {
 
 // skew is how long before Expiry the token stops being Valid.
 func (t *Token) skew() time.Duration {
-	if !t.IssuedAt.IsZero() {
-		if life := t.Expiry.Sub(t.IssuedAt); life > 0 && life/10 < expiryDelta {
-			return life / 10
-		}
+	if t.IssuedAt.IsZero() {
+		return expiryDelta
+	}
+	return skewFor(t.Expiry.Sub(t.IssuedAt))
+}
+
+// skewFor is the validity skew for a token of the given lifetime: 10 s, or a
+// tenth of the lifetime when that is shorter.
+func skewFor(life time.Duration) time.Duration {
+	if life > 0 && life/10 < expiryDelta {
+		return life / 10
 	}
 	return expiryDelta
+}
+
+// lifetime returns how long t lives in all, counted from IssuedAt or, when
+// the source did not set it (or set it in the future), from now.
+func (t *Token) lifetime(now time.Time) time.Duration {
+	issued := t.IssuedAt
+	if issued.IsZero() || issued.After(now) {
+		issued = now
+	}
+	return t.Expiry.Sub(issued)
 }
 
 // Type returns the canonical token type, "Bearer" when TokenType is empty.
