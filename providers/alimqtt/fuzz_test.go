@@ -1,0 +1,92 @@
+package alimqtt
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
+)
+
+// Seeds are in testdata/fuzz/<FuzzName>/, taken from the platform's
+// documented answers.
+
+func fuzzClient() *Client {
+	c, err := New(Config{RegionID: "cn-hangzhou", AccessKeyID: "id", AccessKeySecret: "s", InstanceID: "post-cn-0pp12gl****"})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func fuzzResponse(op string, status int, body []byte) *httpc.Response {
+	return &httpc.Response{Op: op, Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
+}
+
+// requireTyped fails unless err is an *iotauth.Error with a kind.
+func requireTyped(t *testing.T, err error) {
+	t.Helper()
+	var e *iotauth.Error
+	if !errors.As(err, &e) || e.Kind == nil {
+		t.Fatalf("untyped error %T: %v", err, err)
+	}
+}
+
+// FuzzDecodeCredential: any body gives a complete credential with sane
+// times, or a typed error.
+func FuzzDecodeCredential(f *testing.F) {
+	c := fuzzClient()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		cred, err := c.decodeCredential(fuzzResponse("GetDeviceCredential", 200, body), "GID_test@@@test")
+		if err != nil {
+			requireTyped(t, err)
+			if cred != nil {
+				t.Fatal("credential with an error")
+			}
+			return
+		}
+		if cred == nil || cred.DeviceAccessKeyID == "" || cred.DeviceAccessKeySecret.IsZero() ||
+			cred.ClientID != "GID_test@@@test" || cred.InstanceID == "" {
+			t.Fatalf("incomplete credential without an error: %+v", cred)
+		}
+		for _, tm := range []time.Time{cred.CreateTime, cred.UpdateTime} {
+			if !tm.IsZero() && tm.UnixMilli() < 0 {
+				t.Fatal("negative time accepted")
+			}
+		}
+		_ = cred.MQTTLogin()
+	})
+}
+
+// FuzzDecodeToken: an ApplyToken answer gives a token or a typed error.
+func FuzzDecodeToken(f *testing.F) {
+	c := fuzzClient()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		tok, err := c.decodeToken(fuzzResponse("ApplyToken", 200, body))
+		if err != nil {
+			requireTyped(t, err)
+			return
+		}
+		if tok == "" {
+			t.Fatal("empty token without an error")
+		}
+		if _, err := c.decodeTokenStatus(fuzzResponse("QueryToken", 200, body)); err != nil {
+			requireTyped(t, err)
+		}
+	})
+}
+
+// FuzzErrorBody: any error answer, JSON or not, gives a typed error that
+// keeps the platform's code.
+func FuzzErrorBody(f *testing.F) {
+	c := fuzzClient()
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		if status < 300 || status > 599 {
+			status = 400 + (status&0x7fffffff)%200
+		}
+		err := c.fail(fuzzResponse("RegisterDeviceCredential", status, body))
+		requireTyped(t, err)
+	})
+}
