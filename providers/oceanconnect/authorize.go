@@ -9,8 +9,8 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// appKeyHeader is sent in the spelling the platform documents; Header.Set
-// would send "App_key".
+// appKeyHeader names the application on every call. Header names are
+// case-insensitive: Go sends it as "App_key".
 const appKeyHeader = "app_key"
 
 // Authorize sets the two headers every OceanConnect call but the login
@@ -19,8 +19,7 @@ func (p *Provider) Authorize(req *http.Request, t *iotauth.Token) error {
 	if t == nil || t.AccessToken == "" {
 		return errors.New("oceanconnect: Authorize: no access token")
 	}
-	req.Header.Del(appKeyHeader)
-	req.Header[appKeyHeader] = []string{p.appID}
+	req.Header.Set(appKeyHeader, p.appID)
 	req.Header.Set("Authorization", t.Type()+" "+t.AccessToken)
 	return nil
 }

@@ -1,6 +1,7 @@
 package oceanconnect
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,23 @@ func (c Config) String() string {
 // Format prints String for every verb, so %v, %+v and %#v never print the
 // private key.
 func (c Config) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// MarshalJSON encodes the configuration without its secrets or key
+// material, for configuration dumps.
+func (c Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		BaseURL            string
+		AppID              string
+		Secret             iotauth.Secret
+		CACertPEM          int `json:"CACertPEMBytes"`
+		ClientCertPEM      int `json:"ClientCertPEMBytes"`
+		ClientKeyPEM       string
+		ClientPKCS12       string
+		PKCS12Password     iotauth.Secret
+		InsecureSkipVerify bool
+	}{c.BaseURL, c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
+		redactBytes(c.ClientKeyPEM), redactBytes(c.ClientPKCS12), c.PKCS12Password, c.InsecureSkipVerify})
+}
 
 // LogValue makes log/slog print String.
 func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
