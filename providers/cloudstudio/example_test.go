@@ -49,16 +49,7 @@ func Example() {
 func Example_jsonBody() {
 	srv := iotauthtest.NewServer()
 	defer srv.Close()
-	p, err := cloudstudio.New(cloudstudio.Config{
-		BaseURL:     srv.URL,
-		Email:       iotauthtest.CloudStudioEmail,
-		Password:    iotauthtest.CloudStudioPassword,
-		ClientID:    iotauthtest.CloudStudioClientID,
-		Description: "dashboard sync",
-	})
-	if err != nil {
-		panic(err)
-	}
+	p := emulated(srv, iotauthtest.CloudStudioPassword)
 
 	tok, err := p.Token(context.Background())
 	if err != nil {
@@ -84,16 +75,8 @@ func Example_jsonBody() {
 func Example_wrongPassword() {
 	srv := iotauthtest.NewServer()
 	defer srv.Close()
-	p, err := cloudstudio.New(cloudstudio.Config{
-		BaseURL:     srv.URL,
-		Email:       iotauthtest.CloudStudioEmail,
-		Password:    "not-the-password",
-		ClientID:    iotauthtest.CloudStudioClientID,
-		Description: "billing export",
-	})
-	if err != nil {
-		panic(err)
-	}
+	p := emulated(srv, "not-the-password")
+	var err error
 	for range 3 {
 		_, err = p.Token(context.Background())
 	}
@@ -105,16 +88,7 @@ func Example_wrongPassword() {
 func ExampleProvider_Revoke() {
 	srv := iotauthtest.NewServer()
 	defer srv.Close()
-	p, err := cloudstudio.New(cloudstudio.Config{
-		BaseURL:     srv.URL,
-		Email:       iotauthtest.CloudStudioEmail,
-		Password:    iotauthtest.CloudStudioPassword,
-		ClientID:    iotauthtest.CloudStudioClientID,
-		Description: "one-off import",
-	})
-	if err != nil {
-		panic(err)
-	}
+	p := emulated(srv, iotauthtest.CloudStudioPassword)
 	if _, err := p.Token(context.Background()); err != nil {
 		panic(err)
 	}
@@ -126,4 +100,20 @@ func ExampleProvider_Revoke() {
 	// Output:
 	// tokens: 1
 	// tokens: 0
+}
+
+// emulated returns a provider for the emulator's account, logging in with
+// password.
+func emulated(srv *iotauthtest.Server, password iotauth.Secret) *cloudstudio.Provider {
+	p, err := cloudstudio.New(cloudstudio.Config{
+		BaseURL:     srv.URL,
+		Email:       iotauthtest.CloudStudioEmail,
+		Password:    password,
+		ClientID:    iotauthtest.CloudStudioClientID,
+		Description: "iotauth example",
+	})
+	if err != nil {
+		panic(err)
+	}
+	return p
 }

@@ -13,10 +13,7 @@ import (
 // it, and only then deletes the old one. So a restart or a second process
 // reuses the stored token instead of creating one.
 func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
-	if err := p.l.check(p.now()); err != nil {
-		return nil, err
-	}
-	if err := p.acquire(ctx); err != nil {
+	if err := p.begin(ctx); err != nil {
 		return nil, err
 	}
 	defer p.release()
@@ -31,10 +28,7 @@ func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
 // returns a newer stored token that another process created, if there is
 // one to reuse, and otherwise rotates (create, store, delete old).
 func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.Token, error) {
-	if err := p.l.check(p.now()); err != nil {
-		return nil, err
-	}
-	if err := p.acquire(ctx); err != nil {
+	if err := p.begin(ctx); err != nil {
 		return nil, err
 	}
 	defer p.release()
@@ -131,6 +125,15 @@ func (p *Provider) reusable(t *iotauth.Token) bool {
 	}
 	w := iotauth.DefaultRefreshWindow(life)
 	return left > w+w/5
+}
+
+// begin returns a latched login refusal at once, without waiting, and
+// otherwise acquires; the caller releases.
+func (p *Provider) begin(ctx context.Context) error {
+	if err := p.l.check(p.now()); err != nil {
+		return err
+	}
+	return p.acquire(ctx)
 }
 
 // acquire waits for the right to create or delete a token, or for ctx.
