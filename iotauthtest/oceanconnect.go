@@ -177,21 +177,7 @@ func (e *OceanConnect) login(w http.ResponseWriter, r *http.Request) {
 		ocError(w, http.StatusBadRequest, "102202")
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.refusedLocked(w) {
-		return
-	}
-	if appID != OceanConnectAppID || secret != OceanConnectSecret {
-		ocError(w, http.StatusUnauthorized, "100208")
-		return
-	}
-	if e.frozen {
-		ocError(w, http.StatusBadRequest, "100247")
-		return
-	}
-	e.issueLocked(w)
-	e.logins.Add(1)
+	e.grant(w, &e.logins, func() bool { return appID == OceanConnectAppID && secret == OceanConnectSecret })
 }
 
 // refreshToken answers POST /iocm/app/sec/v1.1.0/refreshToken.
@@ -205,22 +191,28 @@ func (e *OceanConnect) refreshToken(w http.ResponseWriter, r *http.Request) {
 		ocError(w, http.StatusBadRequest, "102202")
 		return
 	}
+	e.grant(w, &e.refreshes, func() bool {
+		return req.AppID == OceanConnectAppID && req.Secret == OceanConnectSecret &&
+			req.RefreshToken == e.refresh && e.cfg.clock.Now().Before(e.refreshExpiry)
+	})
+}
+
+// grant answers a well-formed login or refresh: a queued refusal, 100208
+// when allowed (called with e.mu held) says no, 100247 when the application
+// is frozen, else a new token pair, counted in n.
+func (e *OceanConnect) grant(w http.ResponseWriter, n *atomic.Int64, allowed func() bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.refusedLocked(w) {
-		return
-	}
-	if req.AppID != OceanConnectAppID || req.Secret != OceanConnectSecret ||
-		req.RefreshToken != e.refresh || !e.cfg.clock.Now().Before(e.refreshExpiry) {
+	switch {
+	case e.refusedLocked(w):
+	case !allowed():
 		ocError(w, http.StatusUnauthorized, "100208")
-		return
-	}
-	if e.frozen {
+	case e.frozen:
 		ocError(w, http.StatusBadRequest, "100247")
-		return
+	default:
+		e.issueLocked(w)
+		n.Add(1)
 	}
-	e.issueLocked(w)
-	e.refreshes.Add(1)
 }
 
 // logout answers POST /iocm/app/sec/v1.1.0/logout. Logging out a token that
