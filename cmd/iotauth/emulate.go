@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/iotauth/iotauth/iotauthtest"
+)
+
+// emulatorRegion is the Alibaba region printed for the emulator; the
+// emulator accepts any.
+const emulatorRegion = "cn-hangzhou"
+
+func newEmulateCmd() *cobra.Command {
+	var (
+		addr   string
+		ttl    time.Duration
+		useTLS bool
+	)
+	cmd := &cobra.Command{
+		Use:   "emulate [--addr 127.0.0.1:8743] [--token-ttl 1h] [--tls]",
+		Short: "Serve the platform emulators until interrupted",
+		Long: `Serve the OceanConnect, MXCHIP, Cloud Studio and Alibaba Cloud MQTT
+emulators on one address, and print the settings (base URLs and the test
+credentials the emulators accept) as IOTAUTH_* variables, so that iotauth's
+other commands or your own service can be pointed at it:
+
+  iotauth emulate > emulator.env &
+  eval "$(grep ^export emulator.env)"
+  iotauth token --platform oceanconnect
+
+With --tls the emulators serve HTTPS with a self-signed certificate, written
+to a file that IOTAUTH_CA_FILE names. Stops on SIGINT or SIGTERM.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				return failure(fmt.Errorf("emulate: %w", err))
+			}
+			opts := []iotauthtest.Option{iotauthtest.WithListener(l)}
+			if ttl < 0 {
+				return &usageError{"emulate: --token-ttl must not be negative"}
+			}
+			if ttl > 0 {
+				opts = append(opts, iotauthtest.WithTokenTTL(ttl))
+			}
+			if useTLS {
+				opts = append(opts, iotauthtest.WithTLS())
+			}
+			srv := iotauthtest.NewServer(opts...)
+			defer srv.Close()
+			caFile := ""
+			if useTLS {
+				dir, err := os.MkdirTemp("", "iotauth-emulate-")
+				if err != nil {
+					return failure(err)
+				}
+				defer os.RemoveAll(dir)
+				caFile = filepath.Join(dir, "ca.pem")
+				cert := srv.Certificate()
+				b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+				if err := os.WriteFile(caFile, b, 0o600); err != nil {
+					return failure(err)
+				}
+			}
+			printEmulatorSettings(cmd.OutOrStdout(), srv.URL, caFile)
+			<-cmd.Context().Done()
+			fmt.Fprintln(cmd.OutOrStdout(), "# stopped")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8743", "address to listen on, host:port (port 0 picks a free one)")
+	cmd.Flags().DurationVar(&ttl, "token-ttl", 0, "lifetime of every token issued (0: each platform's documented lifetime)")
+	cmd.Flags().BoolVar(&useTLS, "tls", false, "serve HTTPS with a self-signed certificate")
+	return cmd
+}
+
+// printEmulatorSettings prints the emulators' settings as shell exports.
+func printEmulatorSettings(w io.Writer, url, caFile string) {
+	fmt.Fprintf(w, "# iotauth emulators for oceanconnect, mxchip, cloudstudio and alimqtt on %s\n", url)
+	fmt.Fprintln(w, "# settings and test credentials; press Ctrl-C to stop")
+	vars := [][2]string{
+		{"IOTAUTH_OCEANCONNECT_BASE_URL", url},
+		{"IOTAUTH_OCEANCONNECT_APP_ID", iotauthtest.OceanConnectAppID},
+		{"IOTAUTH_OCEANCONNECT_SECRET", iotauthtest.OceanConnectSecret},
+		{"IOTAUTH_MXCHIP_BASE_URL", url},
+		{"IOTAUTH_MXCHIP_CLIENT_ID", iotauthtest.MXCHIPClientID},
+		{"IOTAUTH_MXCHIP_CLIENT_SECRET", iotauthtest.MXCHIPClientSecret},
+		{"IOTAUTH_MXCHIP_APP_ID", iotauthtest.MXCHIPAppID},
+		{"IOTAUTH_CLOUDSTUDIO_BASE_URL", url},
+		{"IOTAUTH_CLOUDSTUDIO_EMAIL", iotauthtest.CloudStudioEmail},
+		{"IOTAUTH_CLOUDSTUDIO_PASSWORD", iotauthtest.CloudStudioPassword},
+		{"IOTAUTH_CLOUDSTUDIO_CLIENT_ID", strconv.Itoa(iotauthtest.CloudStudioClientID)},
+		{"IOTAUTH_ALIMQTT_BASE_URL", url},
+		{"IOTAUTH_ALIMQTT_REGION_ID", emulatorRegion},
+		{"IOTAUTH_ALIMQTT_ACCESS_KEY_ID", iotauthtest.AlibabaAccessKeyID},
+		{"IOTAUTH_ALIMQTT_ACCESS_KEY_SECRET", iotauthtest.AlibabaAccessKeySecret},
+		{"IOTAUTH_ALIMQTT_INSTANCE_ID", iotauthtest.AlibabaInstanceID},
+	}
+	if caFile != "" {
+		vars = append(vars, [2]string{"IOTAUTH_CA_FILE", caFile})
+	}
+	for _, v := range vars {
+		fmt.Fprintf(w, "export %s=%s\n", v[0], shellQuote(v[1]))
+	}
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == '@') {
+			return "'" + s + "'"
+		}
+	}
+	return s
+}

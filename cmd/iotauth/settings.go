@@ -1,0 +1,344 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/iotauth/iotauth"
+)
+
+// The platform ids, as --platform takes them.
+var platformIDs = []string{"oceanconnect", "mxchip", "cloudstudio", "alimqtt"}
+
+// option is one non-secret setting that a flag, an IOTAUTH_* variable and
+// the config file can all give.
+type option struct {
+	key   string // config file key and, upper-cased, the variable's suffix
+	flag  string // flag name
+	usage string
+}
+
+// options are the per-platform non-secret settings. A key means the same
+// thing on every platform that uses it, so one flag serves them all.
+var options = []option{
+	{"base_url", "base-url", "platform base URL (alimqtt: the OpenAPI endpoint)"},
+	{"app_id", "app-id", "oceanconnect: application id; mxchip: application to create MQTT clients for"},
+	{"client_id", "client-id", "mxchip: AccessKey ID; cloudstudio: client the token is created for"},
+	{"email", "email", "cloudstudio: account e-mail"},
+	{"description", "description", "cloudstudio: token description (made unique on each creation)"},
+	{"expiration", "expiration", "cloudstudio: token lifetime, such as 720h (empty: the platform's default)"},
+	{"region_id", "region", "alimqtt: region, such as cn-hangzhou"},
+	{"access_key_id", "access-key-id", "alimqtt: AccessKey ID"},
+	{"instance_id", "instance-id", "alimqtt: MQTT instance id"},
+	{"mqtt_host", "mqtt-host", "alimqtt: MQTT broker host (default {instance}.mqtt.aliyuncs.com)"},
+	{"device", "device", "alimqtt: device client id, GroupID@@@DeviceID"},
+	{"resources", "resources", "alimqtt: comma-separated topics the token grants, such as demo/#"},
+	{"actions", "actions", "alimqtt: actions the token grants: R, W or R,W"},
+	{"lifetime", "lifetime", "alimqtt: token lifetime"},
+}
+
+// secretKeys are the secret settings of each platform. They have no flag:
+// a flag would land in the shell history and in ps.
+var secretKeys = map[string][]string{
+	"oceanconnect": {"secret"},
+	"mxchip":       {"client_secret"},
+	"cloudstudio":  {"password"},
+	"alimqtt":      {"access_key_secret", "security_token"},
+}
+
+// secretFlags are flag names users may try for a secret; they are refused
+// with the way to give the secret instead.
+var secretFlags = map[string]string{
+	"secret": "secret", "client-secret": "client_secret", "password": "password",
+	"access-key-secret": "access_key_secret", "security-token": "security_token",
+}
+
+// globals are the settings that are not per platform.
+var globals = []option{
+	{"ca_file", "ca-file", "PEM file of extra certificate authorities to trust (such as the emulator's)"},
+	{"store_dir", "store-dir", "directory where tokens are kept between runs (needed by 'revoke --platform cloudstudio')"},
+}
+
+// addOptionFlags registers the non-secret setting flags on cmd.
+func addOptionFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.String("platform", "", "platform: "+strings.Join(platformIDs, ", ")+" (or IOTAUTH_PLATFORM)")
+	for _, o := range options {
+		f.String(o.flag, "", o.usage)
+	}
+}
+
+// addGlobalFlags registers --config and the global settings on the root.
+func addGlobalFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.String("config", "", "JSON config file with one object per platform (or IOTAUTH_CONFIG)")
+	for _, o := range globals {
+		f.String(o.flag, "", o.usage)
+	}
+}
+
+// settings resolves the settings of one command run: a flag wins over an
+// IOTAUTH_* variable, which wins over the config file.
+type settings struct {
+	cmd      *cobra.Command
+	getenv   func(string) string
+	platform string
+	file     configFile
+}
+
+// configFile is the parsed --config file: global keys and one section per
+// platform, every value a string.
+type configFile struct {
+	path     string
+	global   map[string]string
+	sections map[string]map[string]string
+}
+
+// loadSettings reads the config file, if any, and the platform (when the
+// command takes one).
+func loadSettings(cmd *cobra.Command, getenv func(string) string, needPlatform bool) (*settings, error) {
+	s := &settings{cmd: cmd, getenv: getenv}
+	path := s.flagOr("config", "IOTAUTH_CONFIG")
+	if path != "" {
+		f, err := readConfigFile(path)
+		if err != nil {
+			return nil, err
+		}
+		s.file = f
+	}
+	if !needPlatform {
+		return s, nil
+	}
+	p := s.flagOr("platform", "IOTAUTH_PLATFORM")
+	if p == "" {
+		return nil, &settingError{"missing setting: set --platform (or IOTAUTH_PLATFORM) to one of " + strings.Join(platformIDs, ", ")}
+	}
+	if !isPlatform(p) {
+		return nil, &usageError{fmt.Sprintf("unknown platform %q: want one of %s", p, strings.Join(platformIDs, ", "))}
+	}
+	s.platform = p
+	return s, nil
+}
+
+func isPlatform(p string) bool {
+	for _, id := range platformIDs {
+		if id == p {
+			return true
+		}
+	}
+	return false
+}
+
+// flagOr returns the flag's value when it was given, else the variable's.
+func (s *settings) flagOr(flag, env string) string {
+	if f := s.cmd.Flags().Lookup(flag); f != nil && f.Changed {
+		return f.Value.String()
+	}
+	return s.getenv(env)
+}
+
+// envName is the variable of a platform's setting, IOTAUTH_OCEANCONNECT_APP_ID.
+func envName(platform, key string) string {
+	if platform == "" {
+		return "IOTAUTH_" + strings.ToUpper(key)
+	}
+	return "IOTAUTH_" + strings.ToUpper(platform) + "_" + strings.ToUpper(key)
+}
+
+// lookup tells where key is set: its variable, its flag, and whether it is
+// a global setting rather than a platform's.
+func (s *settings) lookup(key string) (env, flag string, global bool) {
+	for _, o := range globals {
+		if o.key == key {
+			return envName("", key), o.flag, true
+		}
+	}
+	for _, o := range options {
+		if o.key == key {
+			flag = o.flag
+		}
+	}
+	return envName(s.platform, key), flag, false
+}
+
+// get returns a setting of the command's platform, or a global one, or ""
+// when it is not set anywhere.
+func (s *settings) get(key string) string {
+	env, flag, global := s.lookup(key)
+	if v := s.flagOr(flag, env); v != "" {
+		return v
+	}
+	if global {
+		return s.file.global[key]
+	}
+	return s.file.sections[s.platform][key]
+}
+
+// need returns a setting that must be set, or an error naming where to set it.
+func (s *settings) need(key string) (string, error) {
+	if v := s.get(key); v != "" {
+		return v, nil
+	}
+	env, flag, global := s.lookup(key)
+	where := fmt.Sprintf("%q in the config file's %q section", key, s.platform)
+	if global {
+		where = fmt.Sprintf("%q in the config file", key)
+	}
+	return "", &settingError{fmt.Sprintf("missing setting: set %s (or --%s, or %s)", env, flag, where)}
+}
+
+// secret returns a secret setting: from IOTAUTH_<PLATFORM>_<KEY>, from the
+// file named by IOTAUTH_<PLATFORM>_<KEY>_FILE, or from the config file's
+// "<key>" or "<key>_file". Trailing newlines of a file are dropped.
+func (s *settings) secret(key string, required bool) (iotauth.Secret, error) {
+	env := envName(s.platform, key)
+	if v := s.getenv(env); v != "" {
+		return iotauth.Secret(v), nil
+	}
+	path := s.getenv(env + "_FILE")
+	if path == "" {
+		if v := s.file.sections[s.platform][key]; v != "" {
+			return iotauth.Secret(v), nil
+		}
+		path = s.file.sections[s.platform][key+"_file"]
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", &settingError{fmt.Sprintf("%s: cannot read the secret file: %v", env+"_FILE", pathError(err))}
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			return "", &settingError{fmt.Sprintf("%s: the secret file %s is empty", env+"_FILE", path)}
+		}
+		return iotauth.Secret(v), nil
+	}
+	if !required {
+		return "", nil
+	}
+	return "", &settingError{fmt.Sprintf("missing secret: set %s or %s (a file holding it), or %q or %q in the config file's %q section; secrets are never taken from flags",
+		env, env+"_FILE", key, key+"_file", s.platform)}
+}
+
+// pathError drops the operation from an *os.PathError, keeping path and cause.
+func pathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// readConfigFile parses the JSON config file:
+//
+//	{"store_dir": "/var/lib/iotauth",
+//	 "oceanconnect": {"base_url": "https://host:8743", "app_id": "…", "secret_file": "/run/secrets/oc"}}
+//
+// Values may be strings or numbers. Unknown sections and keys are errors, so
+// that a typo does not go unnoticed.
+func readConfigFile(path string) (configFile, error) {
+	f := configFile{path: path, global: map[string]string{}, sections: map[string]map[string]string{}}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return f, &settingError{fmt.Sprintf("config file: %v", pathError(err))}
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return f, &settingError{fmt.Sprintf("config file %s: not a JSON object: %v", path, err)}
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if isPlatform(k) {
+			sec, err := readSection(path, k, raw[k])
+			if err != nil {
+				return f, err
+			}
+			f.sections[k] = sec
+			continue
+		}
+		if !isGlobalKey(k) {
+			return f, &settingError{fmt.Sprintf("config file %s: unknown key %q (want %s, or a platform section)", path, k, globalKeyList())}
+		}
+		v, err := scalar(raw[k])
+		if err != nil {
+			return f, &settingError{fmt.Sprintf("config file %s: %q: %v", path, k, err)}
+		}
+		f.global[k] = v
+	}
+	return f, nil
+}
+
+func readSection(path, platform string, raw json.RawMessage) (map[string]string, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, &settingError{fmt.Sprintf("config file %s: section %q is not a JSON object", path, platform)}
+	}
+	sec := map[string]string{}
+	for k, r := range obj {
+		if !isSectionKey(platform, k) {
+			return nil, &settingError{fmt.Sprintf("config file %s: unknown key %q in section %q", path, k, platform)}
+		}
+		v, err := scalar(r)
+		if err != nil {
+			return nil, &settingError{fmt.Sprintf("config file %s: %s.%s: %v", path, platform, k, err)}
+		}
+		sec[k] = v
+	}
+	return sec, nil
+}
+
+// scalar turns a JSON string, number or boolean into its text.
+func scalar(r json.RawMessage) (string, error) {
+	var v any
+	if err := json.Unmarshal(r, &v); err != nil {
+		return "", err
+	}
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case float64, bool:
+		return strings.TrimSpace(string(r)), nil
+	}
+	return "", fmt.Errorf("want a string or a number")
+}
+
+func isGlobalKey(k string) bool {
+	for _, o := range globals {
+		if o.key == k {
+			return true
+		}
+	}
+	return false
+}
+
+func globalKeyList() string {
+	var ks []string
+	for _, o := range globals {
+		ks = append(ks, fmt.Sprintf("%q", o.key))
+	}
+	return strings.Join(ks, ", ")
+}
+
+func isSectionKey(platform, k string) bool {
+	for _, o := range options {
+		if o.key == k {
+			return true
+		}
+	}
+	for _, sk := range secretKeys[platform] {
+		if k == sk || k == sk+"_file" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/providers/alimqtt"
+	"github.com/iotauth/iotauth/providers/cloudstudio"
+	"github.com/iotauth/iotauth/providers/mxchip"
+	"github.com/iotauth/iotauth/providers/oceanconnect"
+	"github.com/iotauth/iotauth/store"
+)
+
+// httpClient returns the client the providers use: nil (their default) unless
+// ca_file names extra certificate authorities to trust.
+func (s *settings) httpClient() (*http.Client, error) {
+	path := s.get("ca_file")
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &settingError{fmt.Sprintf("IOTAUTH_CA_FILE: %v", pathError(err))}
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, &settingError{fmt.Sprintf("IOTAUTH_CA_FILE: %s holds no PEM certificate", path)}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}, nil
+}
+
+// tokenStore returns the file store of store_dir, or nil when it is not set.
+func (s *settings) tokenStore() (iotauth.Store, error) {
+	dir := s.get("store_dir")
+	if dir == "" {
+		return nil, nil
+	}
+	st, err := store.NewFile(dir)
+	if err != nil {
+		return nil, &settingError{fmt.Sprintf("IOTAUTH_STORE_DIR: %v", err)}
+	}
+	return st, nil
+}
+
+// invalid is the error for a setting whose value cannot be used.
+func (s *settings) invalid(key, why string) error {
+	return &settingError{fmt.Sprintf("%s: %s", envName(s.platform, key), why)}
+}
+
+func (s *settings) oceanConnect() (*oceanconnect.Provider, error) {
+	base, err := s.need("base_url")
+	if err != nil {
+		return nil, err
+	}
+	appID, err := s.need("app_id")
+	if err != nil {
+		return nil, err
+	}
+	secret, err := s.secret("secret", true)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := s.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	p, err := oceanconnect.New(oceanconnect.Config{BaseURL: base, AppID: appID, Secret: secret, HTTPClient: hc})
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return p, nil
+}
+
+func (s *settings) mxchip() (*mxchip.Provider, error) {
+	clientID, err := s.need("client_id")
+	if err != nil {
+		return nil, err
+	}
+	secret, err := s.secret("client_secret", true)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := s.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	p, err := mxchip.New(mxchip.Config{BaseURL: s.get("base_url"), ClientID: clientID, ClientSecret: secret, HTTPClient: hc})
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return p, nil
+}
+
+// cloudStudioDescription describes the tokens the command creates, when the
+// settings do not.
+const cloudStudioDescription = "iotauth command line"
+
+func (s *settings) cloudStudio() (*cloudstudio.Provider, error) {
+	email, err := s.need("email")
+	if err != nil {
+		return nil, err
+	}
+	password, err := s.secret("password", true)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := s.need("client_id")
+	if err != nil {
+		return nil, err
+	}
+	clientID, err := strconv.Atoi(cid)
+	if err != nil || clientID <= 0 {
+		return nil, s.invalid("client_id", fmt.Sprintf("%q is not a positive integer", cid))
+	}
+	var expiration time.Duration
+	if v := s.get("expiration"); v != "" {
+		if expiration, err = time.ParseDuration(v); err != nil || expiration < time.Minute {
+			return nil, s.invalid("expiration", fmt.Sprintf("%q is not a duration of a minute or more, such as 720h", v))
+		}
+	}
+	desc := s.get("description")
+	if desc == "" {
+		desc = cloudStudioDescription
+	}
+	hc, err := s.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.tokenStore()
+	if err != nil {
+		return nil, err
+	}
+	p, err := cloudstudio.New(cloudstudio.Config{
+		BaseURL: s.get("base_url"), Email: email, Password: password, ClientID: clientID,
+		Description: desc, Expiration: expiration, HTTPClient: hc, Store: st,
+	})
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return p, nil
+}
+
+func (s *settings) aliMQTT() (*alimqtt.Client, error) {
+	region, err := s.need("region_id")
+	if err != nil {
+		return nil, err
+	}
+	keyID, err := s.need("access_key_id")
+	if err != nil {
+		return nil, err
+	}
+	keySecret, err := s.secret("access_key_secret", true)
+	if err != nil {
+		return nil, err
+	}
+	stsToken, err := s.secret("security_token", false)
+	if err != nil {
+		return nil, err
+	}
+	instance, err := s.need("instance_id")
+	if err != nil {
+		return nil, err
+	}
+	hc, err := s.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	c, err := alimqtt.New(alimqtt.Config{
+		RegionID: region, Endpoint: s.get("base_url"), AccessKeyID: keyID, AccessKeySecret: keySecret,
+		SecurityToken: stsToken, InstanceID: instance, MQTTHost: s.get("mqtt_host"), HTTPClient: hc,
+	})
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return c, nil
+}
+
+// aliTokenSource is the source of Alibaba MQTT tokens for the configured
+// resources, actions and lifetime.
+func (s *settings) aliTokenSource(c *alimqtt.Client) (iotauth.TokenSource, error) {
+	res, err := s.need("resources")
+	if err != nil {
+		return nil, err
+	}
+	var resources []string
+	for _, r := range strings.Split(res, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			resources = append(resources, r)
+		}
+	}
+	actions := s.get("actions")
+	if actions == "" {
+		actions = alimqtt.ActionReadWrite
+	}
+	switch actions {
+	case alimqtt.ActionRead, alimqtt.ActionWrite, alimqtt.ActionReadWrite:
+	default:
+		return nil, s.invalid("actions", fmt.Sprintf("%q is not R, W or R,W", actions))
+	}
+	lifetime := time.Hour
+	if v := s.get("lifetime"); v != "" {
+		if lifetime, err = time.ParseDuration(v); err != nil || lifetime <= 0 {
+			return nil, s.invalid("lifetime", fmt.Sprintf("%q is not a positive duration, such as 1h", v))
+		}
+	}
+	return c.TokenSource(resources, actions, lifetime), nil
+}
+
+// tokenSource builds the configured platform's token source.
+func (s *settings) tokenSource() (iotauth.TokenSource, error) {
+	switch s.platform {
+	case "oceanconnect":
+		return s.oceanConnect()
+	case "mxchip":
+		return s.mxchip()
+	case "cloudstudio":
+		return s.cloudStudio()
+	default:
+		c, err := s.aliMQTT()
+		if err != nil {
+			return nil, err
+		}
+		return s.aliTokenSource(c)
+	}
+}
