@@ -2,6 +2,8 @@ package iotauthtest
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -98,6 +100,14 @@ func guard(f *Faults, c *Counters, failBody string, next http.Handler) http.Hand
 		c.requests.Add(1)
 		kind, status, latency := f.take()
 		if latency > 0 {
+			// Read the body first: until it is read, the server cannot
+			// notice that the client went away, and a closing server
+			// would wait out the whole delay.
+			body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+			if err != nil {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			t := time.NewTimer(latency)
 			select {
 			case <-t.C:
