@@ -20,15 +20,38 @@ type Client struct {
 // NewClient returns a Client that takes tokens from ts, normally
 // iotauth.NewCache(p). Requests go through the Config's HTTPClient (its
 // Transport and Timeout) with an iotauth.Transport on top, which sends
-// tokens to the Provider's host only.
+// tokens to the Provider's host only and recognises MXCHIP's rejections
+// (see TokenRejected) whatever ts is.
 func (p *Provider) NewClient(ts iotauth.TokenSource) *Client {
 	hc := &http.Client{Timeout: httpc.DefaultTimeout}
 	if p.hc != nil {
 		c := *p.hc
 		hc = &c
 	}
-	hc.Transport = iotauth.NewTransport(ts, hc.Transport, iotauth.WithHosts(p.Hosts()...))
+	hc.Transport = iotauth.NewTransport(platformSource{ts, p}, hc.Transport)
 	return &Client{base: p.base, http: httpc.New(Platform, hc)}
+}
+
+// platformSource is ts as the Transport should see it on MXCHIP: with the
+// platform's rejection classifier, host and name, and ts's own Authorizer
+// and Invalidator (a Cache's) where it has them.
+type platformSource struct {
+	iotauth.TokenSource
+	p *Provider
+}
+
+func (s platformSource) TokenRejected(resp *http.Response) bool { return s.p.TokenRejected(resp) }
+func (s platformSource) Hosts() []string                        { return s.p.Hosts() }
+func (s platformSource) Platform() string                       { return Platform }
+
+func (s platformSource) Authorize(req *http.Request, t *iotauth.Token) error {
+	return iotauth.Authorize(s.TokenSource, req, t)
+}
+
+func (s platformSource) Invalidate(t *iotauth.Token) {
+	if inv, ok := s.TokenSource.(iotauth.Invalidator); ok {
+		inv.Invalidate(t)
+	}
 }
 
 // do sends one API call, with its parameters form-encoded in the body

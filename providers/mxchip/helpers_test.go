@@ -1,0 +1,112 @@
+package mxchip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/iotauthtest"
+)
+
+// docToken is the token answer of the platform document.
+const docToken = `{"meta":{"message":"token info","code":0},"data":{"access_token":"2cwO2K4FVynCWmG..","token_type":"Bearer","expires_in":604800,"scope":"read write groups"}}`
+
+// emulator starts the platform emulator and returns it with a Provider for
+// its test account.
+func emulator(t *testing.T, opts ...iotauthtest.Option) (*iotauthtest.Server, *Provider) {
+	t.Helper()
+	srv := iotauthtest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	p, err := New(Config{
+		BaseURL:      srv.URL,
+		ClientID:     iotauthtest.MXCHIPClientID,
+		ClientSecret: iotauthtest.MXCHIPClientSecret,
+		HTTPClient:   srv.Client(),
+	})
+	require.NoError(t, err)
+	return srv, p
+}
+
+// sent is a request a mock received, with its body read.
+type sent struct {
+	*http.Request
+	body string
+}
+
+// mock is a Provider on the default base URL whose calls are answered by
+// answer (status, JSON body) and recorded.
+type mock struct {
+	p    *Provider
+	mu   sync.Mutex
+	reqs []sent
+}
+
+func newMock(t *testing.T, answer func(r *http.Request) (int, string)) *mock {
+	t.Helper()
+	m := &mock{}
+	mt := httpmock.NewMockTransport()
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		var body []byte
+		if r.Body != nil {
+			body, _ = io.ReadAll(r.Body)
+		}
+		m.mu.Lock()
+		m.reqs = append(m.reqs, sent{r, string(body)})
+		m.mu.Unlock()
+		status, b := answer(r)
+		res := httpmock.NewStringResponse(status, b)
+		res.Header.Set("Content-Type", "application/json")
+		return res, nil
+	})
+	p, err := New(Config{ClientID: "ak-id", ClientSecret: "ak-secret-value", HTTPClient: &http.Client{Transport: mt}})
+	require.NoError(t, err)
+	m.p = p
+	return m
+}
+
+// answer returns a fixed answer.
+func answer(status int, body string) func(*http.Request) (int, string) {
+	return func(*http.Request) (int, string) { return status, body }
+}
+
+func (m *mock) requests() []sent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]sent(nil), m.reqs...)
+}
+
+// staticToken is a TokenSource that always returns the same access token.
+func staticToken(access string) iotauth.TokenSource {
+	return iotauth.TokenSourceFunc(func(context.Context) (*iotauth.Token, error) {
+		return &iotauth.Token{AccessToken: access, TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)}, nil
+	})
+}
+
+// requireNoLeak asserts that err, however formatted, holds none of secrets.
+func requireNoLeak(t *testing.T, err error, secrets ...string) {
+	t.Helper()
+	require.Error(t, err)
+	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		out := fmt.Sprintf(f, err)
+		for _, s := range secrets {
+			require.NotContains(t, out, s, "format %s", f)
+		}
+	}
+	// The *iotauth.Error's fields, printed one by one, too.
+	var ie *iotauth.Error
+	if errors.As(err, &ie) {
+		out := fmt.Sprintf("%+v", *ie)
+		for _, s := range secrets {
+			require.NotContains(t, out, s)
+		}
+	}
+}
