@@ -86,7 +86,16 @@ to a file that IOTAUTH_CA_FILE names. Stops on SIGINT or SIGTERM.`,
 // printEmulatorSettings prints the emulators' settings as shell exports.
 func printEmulatorSettings(w io.Writer, url, caFile string) {
 	fmt.Fprintf(w, "# iotauth emulators for oceanconnect, mxchip, cloudstudio and alimqtt on %s\n", url)
-	fmt.Fprintln(w, "# settings and test credentials; press Ctrl-C to stop")
+	fmt.Fprintln(w, "# settings and test credentials:")
+	for _, v := range emulatorVars(url, caFile) {
+		fmt.Fprintf(w, "export %s=%s\n", v[0], shellQuote(v[1]))
+	}
+	fmt.Fprintln(w, "# ready; press Ctrl-C to stop")
+}
+
+// emulatorVars are the IOTAUTH_* settings that point iotauth at the
+// emulators served on url.
+func emulatorVars(url, caFile string) [][2]string {
 	vars := [][2]string{
 		{"IOTAUTH_OCEANCONNECT_BASE_URL", url},
 		{"IOTAUTH_OCEANCONNECT_APP_ID", iotauthtest.OceanConnectAppID},
@@ -108,9 +117,7 @@ func printEmulatorSettings(w io.Writer, url, caFile string) {
 	if caFile != "" {
 		vars = append(vars, [2]string{"IOTAUTH_CA_FILE", caFile})
 	}
-	for _, v := range vars {
-		fmt.Fprintf(w, "export %s=%s\n", v[0], shellQuote(v[1]))
-	}
+	return vars
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

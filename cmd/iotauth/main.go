@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -43,7 +44,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitOK
 	}
 	code := exitCode(err)
-	fmt.Fprintln(stderr, "iotauth: "+oneLine(err.Error()))
+	msg := oneLine(err.Error())
+	if !strings.HasPrefix(msg, "iotauth: ") {
+		msg = "iotauth: " + msg
+	}
+	fmt.Fprintln(stderr, msg)
 	if code == exitUsage && !isSettingError(err) {
 		fmt.Fprintln(stderr, "Run 'iotauth --help' for usage.")
 	}

@@ -58,7 +58,7 @@ func flagError(cmd *cobra.Command, err error) error {
 	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
 		name, _, _ = strings.Cut(name, "=")
 		if key, isSecret := secretFlags[name]; isSecret {
-			return &usageError{fmt.Sprintf("--%s: secrets are not accepted as flags (they would land in the shell history and ps); set IOTAUTH_<PLATFORM>_%s or IOTAUTH_<PLATFORM>_%s_FILE, or %q in the config file",
+			return &settingError{fmt.Sprintf("--%s: secrets are not accepted as flags (they would land in the shell history and ps); set IOTAUTH_<PLATFORM>_%s or IOTAUTH_<PLATFORM>_%s_FILE, or %q in the config file",
 				name, strings.ToUpper(key), strings.ToUpper(key), key)}
 		}
 	}

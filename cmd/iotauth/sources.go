@@ -49,7 +49,7 @@ func (s *settings) tokenStore() (iotauth.Store, error) {
 	}
 	st, err := store.NewFile(dir)
 	if err != nil {
-		return nil, &settingError{fmt.Sprintf("IOTAUTH_STORE_DIR: %v", err)}
+		return nil, &settingError{"IOTAUTH_STORE_DIR: " + strings.TrimPrefix(err.Error(), "iotauth: ")}
 	}
 	return st, nil
 }
