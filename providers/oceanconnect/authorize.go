@@ -9,8 +9,10 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// appKeyHeader names the application on every call. Header names are
-// case-insensitive: Go sends it as "App_key".
+// appKeyHeader names the application on every call. It is sent spelled
+// exactly as the platform documents it, not canonicalized to "App_key":
+// header names are case-insensitive, but some gateways in front of the
+// platform compare them literally.
 const appKeyHeader = "app_key"
 
 // Authorize sets the two headers every OceanConnect call but the login
@@ -19,7 +21,8 @@ func (p *Provider) Authorize(req *http.Request, t *iotauth.Token) error {
 	if t == nil || t.AccessToken == "" {
 		return errors.New("oceanconnect: Authorize: no access token")
 	}
-	req.Header.Set(appKeyHeader, p.appID)
+	req.Header.Del(appKeyHeader)
+	req.Header[appKeyHeader] = []string{p.appID}
 	req.Header.Set("Authorization", t.Type()+" "+t.AccessToken)
 	return nil
 }
