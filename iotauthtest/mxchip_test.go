@@ -3,8 +3,10 @@ package iotauthtest_test
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +50,17 @@ func mxCall(t *testing.T, srv *iotauthtest.Server, method, path, token string, f
 	require.NoError(t, json.NewDecoder(res.Body).Decode(&a))
 	a.Status = res.StatusCode
 	return a
+}
+
+// jsonKeys lists the keys of a JSON object, sorted, as a JSON array.
+func jsonKeys(t *testing.T, obj json.RawMessage) string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(obj, &m))
+	keys := slices.Sorted(maps.Keys(m))
+	b, err := json.Marshal(keys)
+	require.NoError(t, err)
+	return string(b)
 }
 
 func mxLogin(t *testing.T, srv *iotauthtest.Server) (token string, expiresIn int64) {
@@ -167,16 +180,9 @@ func TestMXCHIP_MQTTClientAndPermissions_KeepState(t *testing.T) {
 	a := mxCall(t, srv, http.MethodPost, "/v3/open_api/mqtt/client/", tok, url.Values{"app_id": {iotauthtest.MXCHIPAppID}})
 	require.Equal(t, 0, a.Meta.Code)
 	assert.Equal(t, "mqtt info", a.Meta.Message)
-	var c struct {
-		LoginName string `json:"loginname"`
-		SSLPort   int    `json:"sslport"`
-		ClientID  string `json:"clientid"`
-		Endpoint  string `json:"endpoint"`
-		MQTTPort  int    `json:"mqttport"`
-		Password  string `json:"password"`
-		MQTTHost  string `json:"mqtthost"`
-	}
+	var c iotauthtest.MXCHIPClient
 	require.NoError(t, json.Unmarshal(a.Data, &c))
+	assert.JSONEq(t, `["clientid","endpoint","loginname","mqtthost","mqttport","password","sslport"]`, jsonKeys(t, a.Data))
 	assert.Equal(t, 1883, c.MQTTPort)
 	assert.Equal(t, 1884, c.SSLPort)
 	assert.NotEmpty(t, c.LoginName)

@@ -153,8 +153,7 @@ func grant(c *Client) error { return c.GrantPermission(context.Background(), "c"
 // End to end, against the emulator, through iotauth.NewCache and the core Transport.
 
 func TestClient_Emulator_CreateGrantRevokeList(t *testing.T) {
-	srv, p := emulator(t)
-	c := p.NewClient(iotauth.NewCache(p))
+	srv, c := cachedClient(t)
 	ctx := context.Background()
 
 	mc, err := c.CreateMQTTClient(ctx, iotauthtest.MXCHIPAppID)
@@ -187,8 +186,7 @@ func TestClient_Emulator_CreateGrantRevokeList(t *testing.T) {
 }
 
 func TestClient_EmulatorBadParams_AreBadRequestWithCode10000(t *testing.T) {
-	srv, p := emulator(t)
-	c := p.NewClient(iotauth.NewCache(p))
+	srv, c := cachedClient(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name, message string
@@ -213,8 +211,7 @@ func TestClient_EmulatorBadParams_AreBadRequestWithCode10000(t *testing.T) {
 }
 
 func TestClient_EmulatorRevokeAfterRevoke_IsBadRequest(t *testing.T) {
-	_, p := emulator(t)
-	c := p.NewClient(iotauth.NewCache(p))
+	_, c := cachedClient(t)
 	ctx := context.Background()
 	mc, err := c.CreateMQTTClient(ctx, iotauthtest.MXCHIPAppID)
 	require.NoError(t, err)
@@ -225,8 +222,7 @@ func TestClient_EmulatorRevokeAfterRevoke_IsBadRequest(t *testing.T) {
 
 func TestClient_ExpiredTokenMidSession_IsRefreshedAndTheCallResent(t *testing.T) {
 	clk := iotauthtest.NewClock()
-	srv, p := emulator(t, iotauthtest.WithClock(clk))
-	c := p.NewClient(iotauth.NewCache(p))
+	srv, c := cachedClient(t, iotauthtest.WithClock(clk))
 	ctx := context.Background()
 
 	_, err := c.ProductIDs(ctx)
@@ -242,8 +238,7 @@ func TestClient_ExpiredTokenMidSession_IsRefreshedAndTheCallResent(t *testing.T)
 }
 
 func TestClient_ExpiredTokenOnAFormPost_IsResentWithItsBody(t *testing.T) {
-	srv, p := emulator(t)
-	c := p.NewClient(iotauth.NewCache(p))
+	srv, c := cachedClient(t)
 	ctx := context.Background()
 	mc, err := c.CreateMQTTClient(ctx, iotauthtest.MXCHIPAppID)
 	require.NoError(t, err)
@@ -305,15 +300,7 @@ func TestClient_EmulatorFaults_AreTypedErrors(t *testing.T) {
 		{"body over 10 MiB", func(e *iotauthtest.MXCHIP) { e.HugeNext(1) }, iotauth.ErrMalformedResponse, 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, p := emulator(t)
-			cache := iotauth.NewCache(p)
-			c := p.NewClient(cache)
-			_, err := cache.Token(context.Background()) // the fault hits the API call, not the login
-			require.NoError(t, err)
-			// On a fresh connection: net/http resends an idempotent request
-			// once when a reused connection is reset.
-			srv.Client().CloseIdleConnections()
-
+			srv, c := loggedInClient(t)
 			tc.inject(srv.MXCHIP)
 			ps, err := c.ProductIDs(context.Background())
 			require.ErrorIs(t, err, tc.kind)
@@ -333,12 +320,7 @@ func TestClient_EmulatorFaults_AreTypedErrors(t *testing.T) {
 }
 
 func TestClient_EmulatorLatency_StopsAtTheContextDeadline(t *testing.T) {
-	srv, p := emulator(t)
-	cache := iotauth.NewCache(p)
-	c := p.NewClient(cache)
-	_, err := cache.Token(context.Background())
-	require.NoError(t, err)
-
+	srv, c := loggedInClient(t)
 	srv.MXCHIP.SetLatency(time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -349,8 +331,7 @@ func TestClient_EmulatorLatency_StopsAtTheContextDeadline(t *testing.T) {
 
 func TestClient_1000ConcurrentCalls_ShareOneLogin(t *testing.T) {
 	clk := iotauthtest.NewClock()
-	srv, p := emulator(t, iotauthtest.WithClock(clk))
-	c := p.NewClient(iotauth.NewCache(p))
+	srv, c := cachedClient(t, iotauthtest.WithClock(clk))
 
 	run := func() {
 		var wg sync.WaitGroup

@@ -11,8 +11,10 @@ import (
 	"github.com/iotauth/iotauth/providers/mxchip"
 )
 
-// A Provider obtains one-week bearer tokens with the account's AccessKey.
-func ExampleProvider_Token() {
+// A Provider wrapped in an iotauth.Cache feeds a Client, whose calls get a
+// token (one login for all of them), send it, and are resent with a fresh
+// token when the platform answers that it expired.
+func Example() {
 	srv := iotauthtest.NewServer() // stands in for https://api.fogcloud.io
 	defer srv.Close()
 
@@ -24,33 +26,10 @@ func ExampleProvider_Token() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tok, err := p.Token(context.Background())
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(tok.Type(), tok.Expiry.Sub(tok.IssuedAt))
-	fmt.Println(tok.Valid())
-	// Output:
-	// Bearer 168h0m0s
-	// true
-}
-
-// A Client creates an MQTT client for an application and lets it reach a
-// device; its login feeds an MQTT library.
-func ExampleClient_CreateMQTTClient() {
-	srv := iotauthtest.NewServer()
-	defer srv.Close()
-	p, err := mxchip.New(mxchip.Config{
-		BaseURL:      srv.URL,
-		ClientID:     iotauthtest.MXCHIPClientID,
-		ClientSecret: iotauthtest.MXCHIPClientSecret,
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
 	c := p.NewClient(iotauth.NewCache(p))
 	ctx := context.Background()
 
+	// An MQTT client for an application, allowed to reach one device.
 	mqtt, err := c.CreateMQTTClient(ctx, iotauthtest.MXCHIPAppID)
 	if err != nil {
 		log.Fatal(err)
@@ -58,27 +37,10 @@ func ExampleClient_CreateMQTTClient() {
 	if err := c.GrantPermission(ctx, mqtt.ClientID, "device-1"); err != nil {
 		log.Fatal(err)
 	}
-	login := mqtt.MQTTLogin()
+	login := mqtt.MQTTLogin() // for an MQTT library
 	fmt.Println(login.Port, login.TLSPort, login.Password)
-	// Output: 1883 1884 [REDACTED]
-}
 
-// ProductIDs lists the account's products. An unknown application is a
-// bad request the platform reports with code 10000.
-func ExampleClient_ProductIDs() {
-	srv := iotauthtest.NewServer()
-	defer srv.Close()
-	p, err := mxchip.New(mxchip.Config{
-		BaseURL:      srv.URL,
-		ClientID:     iotauthtest.MXCHIPClientID,
-		ClientSecret: iotauthtest.MXCHIPClientSecret,
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	c := p.NewClient(iotauth.NewCache(p))
-
-	products, err := c.ProductIDs(context.Background())
+	products, err := c.ProductIDs(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -86,13 +48,24 @@ func ExampleClient_ProductIDs() {
 		fmt.Println(pr.Name)
 	}
 
-	_, err = c.CreateMQTTClient(context.Background(), "no-such-app")
+	// Business errors arrive with HTTP 200; meta.code gives their kind.
+	_, err = c.CreateMQTTClient(ctx, "no-such-app")
 	var ie *iotauth.Error
 	if errors.Is(err, iotauth.ErrBadRequest) && errors.As(err, &ie) {
 		fmt.Println(ie.Code, ie.Message)
 	}
+	fmt.Println("logins:", srv.MXCHIP.Logins())
 	// Output:
+	// 1883 1884 [REDACTED]
 	// test101702
 	// test101701
 	// 10000 app_id not found
+	// logins: 1
+}
+
+// New names the field a Config lacks.
+func ExampleNew() {
+	_, err := mxchip.New(mxchip.Config{ClientID: "my-access-key-id"})
+	fmt.Println(err)
+	// Output: mxchip: Config.ClientSecret is required
 }

@@ -21,10 +21,17 @@ func fuzzResponse(op string, body []byte) *httpc.Response {
 	return &httpc.Response{Op: op, Status: http.StatusOK, Header: http.Header{}, Body: body}
 }
 
-// requireTyped fails unless err is an *iotauth.Error of a documented kind
-// that does not quote the body.
-func requireTyped(t *testing.T, err error, body []byte) {
+// failed reports whether the parser failed, after checking that its error
+// is an *iotauth.Error of a documented kind that does not quote the body,
+// and that it returned no result (noResult) with it.
+func failed(t *testing.T, err error, body []byte, noResult bool) bool {
 	t.Helper()
+	if err == nil {
+		return false
+	}
+	if !noResult {
+		t.Fatal("a result with an error")
+	}
 	var ie *iotauth.Error
 	if !errors.As(err, &ie) {
 		t.Fatalf("untyped error %T: %v", err, err)
@@ -34,10 +41,11 @@ func requireTyped(t *testing.T, err error, body []byte) {
 	}
 	for _, kind := range []error{iotauth.ErrTokenRejected, iotauth.ErrBadRequest, iotauth.ErrServer, iotauth.ErrMalformedResponse, iotauth.ErrRateLimited} {
 		if errors.Is(err, kind) {
-			return
+			return true
 		}
 	}
 	t.Fatalf("error of no documented kind: %v", err)
+	return true
 }
 
 func FuzzParseToken(f *testing.F) {
@@ -45,11 +53,7 @@ func FuzzParseToken(f *testing.F) {
 	now := time.Now()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tok, err := parseToken(c, fuzzResponse("token", body), now)
-		if err != nil {
-			requireTyped(t, err, body)
-			if tok != nil {
-				t.Fatal("token with an error")
-			}
+		if failed(t, err, body, tok == nil) {
 			return
 		}
 		if tok == nil || tok.AccessToken == "" || !tok.Expiry.After(now) || tok.IssuedAt != now {
@@ -62,11 +66,7 @@ func FuzzParseMQTTClient(f *testing.F) {
 	c := httpc.New(Platform, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		mc, err := parseMQTTClient(c, fuzzResponse("CreateMQTTClient", body))
-		if err != nil {
-			requireTyped(t, err, body)
-			if mc != nil {
-				t.Fatal("MQTT client with an error")
-			}
+		if failed(t, err, body, mc == nil) {
 			return
 		}
 		if mc == nil || mc.LoginName == "" || mc.Password == "" || mc.ClientID == "" || mc.Host == "" {
@@ -82,11 +82,7 @@ func FuzzParseProducts(f *testing.F) {
 	c := httpc.New(Platform, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ps, err := parseProducts(c, fuzzResponse("ProductIDs", body))
-		if err != nil {
-			requireTyped(t, err, body)
-			if ps != nil {
-				t.Fatal("products with an error")
-			}
+		if failed(t, err, body, ps == nil) {
 			return
 		}
 		if ps == nil {
@@ -104,8 +100,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	c := httpc.New(Platform, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		err := decode(c, fuzzResponse("GrantPermission", body), nil)
-		if err != nil {
-			requireTyped(t, err, body)
+		if failed(t, err, body, true) {
 			return
 		}
 		// Success only for an envelope whose meta.code is 0.

@@ -36,6 +36,27 @@ func emulator(t *testing.T, opts ...iotauthtest.Option) (*iotauthtest.Server, *P
 	return srv, p
 }
 
+// cachedClient starts the emulator and returns it with a Client whose
+// tokens come from an iotauth.Cache of the test account's Provider.
+func cachedClient(t *testing.T, opts ...iotauthtest.Option) (*iotauthtest.Server, *Client) {
+	t.Helper()
+	srv, p := emulator(t, opts...)
+	return srv, p.NewClient(iotauth.NewCache(p))
+}
+
+// loggedInClient is cachedClient after a first call, so that the Cache holds
+// a token and a fault injected next hits an API call, not the login. The
+// idle connection is closed: net/http resends an idempotent request once
+// when a reused connection is reset.
+func loggedInClient(t *testing.T) (*iotauthtest.Server, *Client) {
+	t.Helper()
+	srv, c := cachedClient(t)
+	_, err := c.ProductIDs(context.Background())
+	require.NoError(t, err)
+	srv.Client().CloseIdleConnections()
+	return srv, c
+}
+
 // sent is a request a mock received, with its body read.
 type sent struct {
 	*http.Request

@@ -201,3 +201,14 @@ func TestToken_EmulatorFaults_AreTypedErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestToken_EmulatorLatency_StopsAtTheContextDeadline(t *testing.T) {
+	srv, p := emulator(t)
+	srv.MXCHIP.SetLatency(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	tok, err := p.Token(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Nil(t, tok)
+	assert.EqualValues(t, 0, srv.MXCHIP.Logins())
+}
