@@ -1,0 +1,451 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/redistest"
+	"github.com/iotauth/iotauth/store"
+	"github.com/iotauth/iotauth/store/redisstore"
+	"github.com/iotauth/iotauth/store/storetest"
+)
+
+// TestMain fails the package when a test leaves a goroutine behind: a
+// watcher that was not stopped, a call that outlived its context for good.
+// Fleet worker processes (started by the fleet test) only run their test.
+func TestMain(m *testing.M) {
+	if os.Getenv("IOTAUTH_FLEET_WORKER") != "" {
+		os.Exit(m.Run())
+	}
+	goleak.VerifyTestMain(m)
+}
+
+const encKey = iotauth.Secret("redis-store-test-key-0123456789")
+
+// client returns a client of the server at addr, closed when t ends.
+func client(t *testing.T, addr string, mod ...func(*redis.Options)) *redis.Client {
+	t.Helper()
+	o := &redis.Options{Addr: addr, ContextTimeoutEnabled: true}
+	for _, m := range mod {
+		m(o)
+	}
+	rdb := redis.NewClient(o)
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestStore_Conformance(t *testing.T) {
+	srv := redistest.Start(t)
+	storetest.Run(t, func(t *testing.T) iotauth.Store { return redisstore.New(client(t, srv.Addr())) })
+}
+
+func TestStore_Conformance_EncryptedWithPrefix(t *testing.T) {
+	srv := redistest.Start(t)
+	storetest.Run(t, func(t *testing.T) iotauth.Store {
+		return redisstore.New(client(t, srv.Addr()), redisstore.WithEncryptionKey(encKey), redisstore.WithPrefix("app1:"))
+	})
+}
+
+func TestSave_TTLIsTheRemainingLifetime_NoneWithoutExpiry(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := client(t, srv.Addr())
+	s := redisstore.New(rdb, redisstore.WithPrefix("p:"))
+	ctx := ctxFor(t, 10*time.Second)
+
+	key := storetest.Key(t)
+	require.NoError(t, s.Save(ctx, key, storetest.Token(1, time.Hour)))
+	ttl, err := rdb.PTTL(ctx, "p:"+key).Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 59*time.Minute)
+	assert.LessOrEqual(t, ttl, time.Hour)
+
+	forever := storetest.Key(t)
+	require.NoError(t, s.Save(ctx, forever, &iotauth.Token{AccessToken: "a"}))
+	ttl, err = rdb.PTTL(ctx, "p:"+forever).Result()
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(-1), ttl, "no TTL")
+
+	require.NoError(t, s.Save(ctx, key, &iotauth.Token{AccessToken: "b"}))
+	ttl, err = rdb.PTTL(ctx, "p:"+key).Result()
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(-1), ttl, "overwriting with a token that does not expire drops the old TTL")
+
+	expired := storetest.Key(t)
+	require.NoError(t, s.Save(ctx, expired, storetest.Token(2, -time.Minute)))
+	n, err := rdb.Exists(ctx, "p:"+expired).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "an expired token is not saved")
+}
+
+func TestSave_Encrypted_NothingInClearInRedisOrOnTheChannel(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := client(t, srv.Addr())
+	ctx := ctxFor(t, 10*time.Second)
+	sub := rdb.Subscribe(ctx, redisstore.DefaultChannel)
+	defer sub.Close()
+	_, err := sub.Receive(ctx)
+	require.NoError(t, err)
+
+	s := redisstore.New(rdb, redisstore.WithEncryptionKey(encKey))
+	key := storetest.Key(t)
+	require.NoError(t, s.Save(ctx, key, storetest.Token(9, time.Hour)))
+
+	raw, err := rdb.Get(ctx, key).Result()
+	require.NoError(t, err)
+	msg, err := sub.ReceiveMessage(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, msg.Payload, key, "the message names the key")
+	for _, secret := range []string{"access-9", "refresh-9", "app-9", "id-9"} {
+		assert.NotContains(t, raw, secret)
+		assert.NotContains(t, msg.Payload, secret)
+	}
+}
+
+func TestSave_InClear_TokenIsReadableInRedis(t *testing.T) {
+	// The counterpart of the encrypted test, which would pass for a store
+	// that saved nothing at all.
+	srv := redistest.Start(t)
+	rdb := client(t, srv.Addr())
+	key := storetest.Key(t)
+	require.NoError(t, redisstore.New(rdb).Save(t.Context(), key, storetest.Token(9, time.Hour)))
+	raw, err := rdb.Get(t.Context(), key).Result()
+	require.NoError(t, err)
+	assert.Contains(t, raw, "access-9-SECRET")
+}
+
+func TestLoad_WrongKey_IsErrWrongKeyAndWatchIgnoresIt(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := ctxFor(t, 10*time.Second)
+	key := storetest.Key(t)
+	writer := redisstore.New(client(t, srv.Addr()), redisstore.WithEncryptionKey(encKey))
+	reader := redisstore.New(client(t, srv.Addr()), redisstore.WithEncryptionKey("another-key-of-enough-length"))
+
+	got := make(chan *iotauth.Token, 4)
+	stop, err := reader.Watch(ctx, key, func(t *iotauth.Token) { got <- t })
+	require.NoError(t, err)
+	defer stop()
+	sameKey := make(chan *iotauth.Token, 4)
+	stopSame, err := writer.Watch(ctx, key, func(t *iotauth.Token) { sameKey <- t })
+	require.NoError(t, err)
+	defer stopSame()
+
+	require.NoError(t, writer.Save(ctx, key, storetest.Token(1, time.Hour)))
+	tok, err := reader.Load(ctx, key)
+	require.ErrorIs(t, err, store.ErrWrongKey)
+	require.Nil(t, tok)
+	assert.NotContains(t, fmt.Sprintf("%v %+v", err, err), "SECRET")
+
+	select {
+	case tok := <-sameKey:
+		require.Equal(t, "access-1-SECRET", tok.AccessToken)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the watcher with the right key got nothing")
+	}
+	stop() // the message has been handled by both subscribers or dropped
+	select {
+	case <-got:
+		t.Fatal("a token sealed under another key was delivered")
+	default:
+	}
+}
+
+func TestLoad_CorruptValue_IsErrCorrupt(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := client(t, srv.Addr())
+	key := storetest.Key(t)
+	require.NoError(t, rdb.Set(t.Context(), key, "<html>not a token SECRET</html>", 0).Err())
+	tok, err := redisstore.New(rdb).Load(t.Context(), key)
+	require.ErrorIs(t, err, store.ErrCorrupt)
+	require.Nil(t, tok)
+	assert.NotContains(t, err.Error(), "SECRET")
+}
+
+func TestWatch_ForeignMessagesOnTheChannel_AreIgnored(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := client(t, srv.Addr())
+	ctx := ctxFor(t, 10*time.Second)
+	s := redisstore.New(rdb)
+	key := storetest.Key(t)
+	got := make(chan *iotauth.Token, 4)
+	stop, err := s.Watch(ctx, key, func(t *iotauth.Token) { got <- t })
+	require.NoError(t, err)
+	defer stop()
+	for _, junk := range []string{"", "junk", "99999:short", "-1:x", fmt.Sprintf("%d:%s", len(key), key) + "not a token", "3:abc"} {
+		require.NoError(t, rdb.Publish(ctx, redisstore.DefaultChannel, junk).Err())
+	}
+	require.NoError(t, s.Save(ctx, key, storetest.Token(5, time.Hour)))
+	select {
+	case tok := <-got:
+		require.Equal(t, "access-5-SECRET", tok.AccessToken, "the first delivery is the real token")
+	case <-time.After(5 * time.Second):
+		t.Fatal("no token delivered")
+	}
+}
+
+func TestWithChannel_SeparatesFleets(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := ctxFor(t, 10*time.Second)
+	key := storetest.Key(t)
+	a := redisstore.New(client(t, srv.Addr()), redisstore.WithChannel("fleet-a"))
+	b := redisstore.New(client(t, srv.Addr()), redisstore.WithChannel("fleet-b"))
+	gotB := make(chan *iotauth.Token, 4)
+	stopB, err := b.Watch(ctx, key, func(t *iotauth.Token) { gotB <- t })
+	require.NoError(t, err)
+	defer stopB()
+	require.NoError(t, a.Save(ctx, key, storetest.Token(1, time.Hour)))
+	require.NoError(t, b.Save(ctx, key, storetest.Token(2, time.Hour)))
+	select {
+	case tok := <-gotB:
+		require.Equal(t, "access-2-SECRET", tok.AccessToken, "fleet b heard fleet a's channel")
+	case <-time.After(5 * time.Second):
+		t.Fatal("no token delivered")
+	}
+}
+
+func TestLock_IsSetNXPXWithARandomOwner(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := client(t, srv.Addr())
+	ctx := ctxFor(t, 10*time.Second)
+	key := storetest.Key(t)
+	s := redisstore.New(rdb)
+	l1, err := s.Lock(ctx, key, 30*time.Second)
+	require.NoError(t, err)
+	owner1, err := rdb.Get(ctx, key+":lock").Result()
+	require.NoError(t, err)
+	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{32}$`), owner1)
+	ttl, err := rdb.PTTL(ctx, key+":lock").Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 29*time.Second)
+	assert.LessOrEqual(t, ttl, 30*time.Second)
+
+	require.NoError(t, l1.Renew(ctx, time.Hour))
+	ttl, err = rdb.PTTL(ctx, key+":lock").Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 59*time.Minute, "Renew sets the new lease")
+	require.NoError(t, l1.Unlock(ctx))
+
+	l2, err := s.Lock(ctx, key, time.Second)
+	require.NoError(t, err)
+	owner2, err := rdb.Get(ctx, key+":lock").Result()
+	require.NoError(t, err)
+	assert.NotEqual(t, owner1, owner2)
+	require.NoError(t, l2.Unlock(ctx))
+}
+
+func TestLock_HolderDiesWithoutUnlock_LeaseExpiryHandsOver(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := ctxFor(t, 10*time.Second)
+	key := storetest.Key(t)
+
+	// The holder is a process of its own: its connection closes and it
+	// never unlocks.
+	holderClient := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	_, err := redisstore.New(holderClient).Lock(ctx, key, 300*time.Millisecond)
+	require.NoError(t, err)
+	require.NoError(t, holderClient.Close())
+
+	other := redisstore.New(client(t, srv.Addr()))
+	_, err = other.Lock(ctx, key, time.Second)
+	require.ErrorIs(t, err, iotauth.ErrLockHeld, "the lease still runs")
+	var l iotauth.Lease
+	require.Eventually(t, func() bool {
+		l, err = other.Lock(ctx, key, 10*time.Second)
+		return err == nil
+	}, 5*time.Second, 20*time.Millisecond)
+	require.NoError(t, l.Unlock(ctx))
+}
+
+func TestStore_RedisKilledAndRestarted_FailsFastThenRecovers(t *testing.T) {
+	srv := redistest.Start(t)
+	writer := redisstore.New(client(t, srv.Addr()))
+	watcher := redisstore.New(client(t, srv.Addr()))
+	key := storetest.Key(t)
+	got := make(chan *iotauth.Token, 64)
+	stop, err := watcher.Watch(ctxFor(t, 5*time.Second), key, func(t *iotauth.Token) { got <- t })
+	require.NoError(t, err)
+	defer stop()
+	require.NoError(t, writer.Save(ctxFor(t, 5*time.Second), key, storetest.Token(1, time.Hour)))
+	require.Equal(t, "access-1-SECRET", receive(t, got).AccessToken)
+
+	srv.Kill()
+	for _, op := range []func(ctx context.Context) error{
+		func(ctx context.Context) error { _, err := writer.Load(ctx, key); return err },
+		func(ctx context.Context) error { return writer.Save(ctx, key, storetest.Token(2, time.Hour)) },
+		func(ctx context.Context) error { return writer.Delete(ctx, key) },
+		func(ctx context.Context) error { _, err := writer.Lock(ctx, key, time.Second); return err },
+		func(ctx context.Context) error {
+			stop, err := watcher.Watch(ctx, key, func(*iotauth.Token) {})
+			if err == nil {
+				stop()
+			}
+			return err
+		},
+	} {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		err := op(ctx)
+		cancel()
+		require.Error(t, err, "Redis is down")
+		assert.False(t, errors.Is(err, iotauth.ErrLockHeld), "a down Redis is not a held lock")
+		assert.NotContains(t, err.Error(), "SECRET")
+		// Correctness, not speed: refused at once or cut at the deadline,
+		// never left to the client's retries and dial timeouts (seconds).
+		assert.Less(t, time.Since(start), time.Second)
+	}
+
+	srv.Restart()
+	require.Eventually(t, func() bool {
+		return writer.Save(ctxFor(t, time.Second), key, storetest.Token(3, time.Hour)) == nil
+	}, 10*time.Second, 50*time.Millisecond, "Save works again after the restart")
+	tok, err := writer.Load(ctxFor(t, time.Second), key)
+	require.NoError(t, err)
+	require.Equal(t, "access-3-SECRET", tok.AccessToken)
+
+	// The watcher's subscription comes back by itself: a token saved once it
+	// has is delivered. Tokens saved before that are lost to it, so keep
+	// saving until one arrives.
+	n := 100
+	require.Eventually(t, func() bool {
+		n++
+		require.NoError(t, writer.Save(ctxFor(t, time.Second), key, storetest.Token(n, time.Hour)))
+		for {
+			select {
+			case tok := <-got:
+				if tok.AccessToken != "access-1-SECRET" {
+					return true
+				}
+			case <-time.After(100 * time.Millisecond):
+				return false
+			}
+		}
+	}, 20*time.Second, 10*time.Millisecond, "the watcher never resumed after the restart")
+}
+
+func TestLoad_RedisSlowerThanTheContext_ReturnsByTheDeadline(t *testing.T) {
+	srv := redistest.Start(t)
+	for name, mod := range map[string]func(*redis.Options){
+		"context timeouts enabled":  func(o *redis.Options) {},
+		"context timeouts disabled": func(o *redis.Options) { o.ContextTimeoutEnabled = false },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := redisstore.New(client(t, srv.Addr(), mod))
+			key := storetest.Key(t)
+			require.NoError(t, s.Save(t.Context(), key, storetest.Token(1, time.Hour)))
+
+			admin := client(t, srv.Addr(), func(o *redis.Options) { o.ReadTimeout = -1 })
+			sleeping := make(chan error, 1)
+			go func() { sleeping <- admin.Do(context.Background(), "DEBUG", "SLEEP", "2").Err() }()
+			waitUntilBusy(t, srv.Addr())
+
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+			defer cancel()
+			tok, err := s.Load(ctx, key)
+			elapsed := time.Since(start)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			require.Nil(t, tok)
+			// Correctness, not speed: the call did not wait for Redis's
+			// 2 s sleep.
+			require.Less(t, elapsed, 1500*time.Millisecond)
+			require.NoError(t, <-sleeping)
+
+			tok, err = s.Load(ctxFor(t, 5*time.Second), key)
+			require.NoError(t, err, "the store works once Redis answers again")
+			require.NotNil(t, tok)
+		})
+	}
+}
+
+func TestStore_ClientsPaused_EveryCallBoundedByItsContext(t *testing.T) {
+	srv := redistest.Start(t)
+	s := redisstore.New(client(t, srv.Addr(), func(o *redis.Options) { o.ContextTimeoutEnabled = false }))
+	key := storetest.Key(t)
+	held, err := s.Lock(t.Context(), key, time.Minute)
+	require.NoError(t, err)
+	admin := client(t, srv.Addr())
+	require.NoError(t, admin.Do(t.Context(), "CLIENT", "PAUSE", "1500", "ALL").Err())
+	for name, op := range map[string]func(ctx context.Context) error{
+		"load":   func(ctx context.Context) error { _, err := s.Load(ctx, key); return err },
+		"save":   func(ctx context.Context) error { return s.Save(ctx, key, storetest.Token(1, time.Hour)) },
+		"delete": func(ctx context.Context) error { return s.Delete(ctx, key) },
+		"lock":   func(ctx context.Context) error { _, err := s.Lock(ctx, storetest.Key(t), time.Second); return err },
+		"renew":  func(ctx context.Context) error { return held.Renew(ctx, time.Minute) },
+		"unlock": func(ctx context.Context) error { return held.Unlock(ctx) },
+		"watch": func(ctx context.Context) error {
+			stop, err := s.Watch(ctx, key, func(*iotauth.Token) {})
+			if err == nil {
+				stop()
+			}
+			return err
+		},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		err := op(ctx)
+		cancel()
+		require.ErrorIs(t, err, context.DeadlineExceeded, name)
+	}
+}
+
+func TestNew_InvalidConfig_EveryCallFails(t *testing.T) {
+	srv := redistest.Start(t)
+	for name, s := range map[string]*redisstore.Store{
+		"short key":  redisstore.New(client(t, srv.Addr()), redisstore.WithEncryptionKey("short")),
+		"nil client": redisstore.New(nil),
+	} {
+		key := storetest.Key(t)
+		_, err := s.Load(t.Context(), key)
+		require.Error(t, err, name)
+		require.Error(t, s.Save(t.Context(), key, storetest.Token(1, time.Hour)), name)
+		require.Error(t, s.Delete(t.Context(), key), name)
+		_, err = s.Lock(t.Context(), key, time.Second)
+		require.Error(t, err, name)
+		_, err = s.Watch(t.Context(), key, func(*iotauth.Token) {})
+		require.Error(t, err, name)
+	}
+	_, err := redisstore.New(client(t, srv.Addr()), redisstore.WithEncryptionKey("short")).Load(t.Context(), "k")
+	require.ErrorContains(t, err, "at least 16 bytes")
+}
+
+// receive waits for a delivered token.
+func receive(t *testing.T, ch <-chan *iotauth.Token) *iotauth.Token {
+	t.Helper()
+	select {
+	case tok := <-ch:
+		return tok
+	case <-time.After(5 * time.Second):
+		t.Fatal("no token delivered")
+		return nil
+	}
+}
+
+// waitUntilBusy returns once Redis at addr stops answering PING promptly,
+// that is once another connection's DEBUG SLEEP has started.
+func waitUntilBusy(t *testing.T, addr string) {
+	t.Helper()
+	probe := client(t, addr, func(o *redis.Options) {
+		o.MaxRetries = -1
+		o.ReadTimeout = 50 * time.Millisecond
+	})
+	require.Eventually(t, func() bool {
+		err := probe.Ping(context.Background()).Err()
+		return err != nil && strings.Contains(err.Error(), "timeout")
+	}, 2*time.Second, 5*time.Millisecond, "Redis never became busy")
+}
