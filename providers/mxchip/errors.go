@@ -53,7 +53,7 @@ func decode(c *httpc.Client, res *httpc.Response, out any) error {
 		if res.Status < http.StatusBadRequest && kind == iotauth.ErrMalformedResponse {
 			kind = iotauth.ErrBadRequest
 		}
-		return c.Fail(res, kind, code, env.Meta.Message, res.Header.Get("X-Request-Id"))
+		return c.Fail(res, kind, code, env.Meta.Message, "")
 	}
 	if out == nil {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
@@ -130,4 +131,44 @@ func requireNoLeak(t *testing.T, err error, secrets ...string) {
 			require.NotContains(t, out, s)
 		}
 	}
+}
+
+// fault is an emulator fault and the error a call it hits must return.
+type fault struct {
+	name   string
+	inject func(e *iotauthtest.MXCHIP)
+	kind   error
+	status int
+	code   string
+}
+
+// faults are the failures of the platform or the network every call must
+// turn into a typed error.
+var faults = []fault{
+	{"5xx with the internal error body", func(e *iotauthtest.MXCHIP) { e.FailNext(1, http.StatusServiceUnavailable) }, iotauth.ErrServer, 503, "10050"},
+	{"connection reset", func(e *iotauthtest.MXCHIP) { e.ResetNext(1) }, iotauth.ErrServer, 0, ""},
+	{"malformed JSON", func(e *iotauthtest.MXCHIP) { e.MalformedNext(1) }, iotauth.ErrMalformedResponse, 200, ""},
+	{"HTML error page", func(e *iotauthtest.MXCHIP) { e.HTMLNext(1) }, iotauth.ErrMalformedResponse, 502, ""},
+	{"body over 10 MiB", func(e *iotauthtest.MXCHIP) { e.HugeNext(1) }, iotauth.ErrMalformedResponse, 200, ""},
+}
+
+// check asserts that err, returned by the call op, is the fault's error.
+func (f fault) check(t *testing.T, err error, op string) {
+	t.Helper()
+	require.ErrorIs(t, err, f.kind)
+	var ie *iotauth.Error
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, Platform, ie.Platform)
+	assert.Equal(t, op, ie.Op)
+	assert.Equal(t, f.status, ie.HTTPStatus)
+	assert.Equal(t, f.code, ie.Code)
+}
+
+// slowed makes every answer of e wait an hour and returns a context that
+// gives up long before.
+func slowed(t *testing.T, e *iotauthtest.MXCHIP) context.Context {
+	e.SetLatency(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	t.Cleanup(cancel)
+	return ctx
 }
