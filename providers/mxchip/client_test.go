@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -336,4 +337,18 @@ func TestClient_1000ConcurrentCalls_ShareOneLogin(t *testing.T) {
 	clk.Advance(604800*time.Second + time.Second)
 	run()
 	assert.EqualValues(t, 2, srv.MXCHIP.Logins())
+}
+
+func TestClient_OverTLS_UsesTheConfiguredHTTPClient(t *testing.T) {
+	srv, c := cachedClient(t, iotauthtest.WithTLS())
+	require.True(t, strings.HasPrefix(srv.URL, "https://"))
+	ps, err := c.ProductIDs(context.Background())
+	require.NoError(t, err, "the emulator's certificate is trusted only by Config.HTTPClient")
+	assert.Len(t, ps, 2)
+
+	// Without it, the certificate is refused: the setting is what made the difference.
+	p, err := New(Config{BaseURL: srv.URL, ClientID: iotauthtest.MXCHIPClientID, ClientSecret: iotauthtest.MXCHIPClientSecret})
+	require.NoError(t, err)
+	_, err = p.NewClient(iotauth.NewCache(p)).ProductIDs(context.Background())
+	require.Error(t, err)
 }
