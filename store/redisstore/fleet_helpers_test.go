@@ -1,0 +1,176 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/iotauthtest"
+	"github.com/iotauth/iotauth/providers/oceanconnect"
+	"github.com/iotauth/iotauth/store/redisstore"
+)
+
+// devicesPath is the emulator's protected OceanConnect call: 200 with the
+// current token, 403 error_code 1010005 with a stale one.
+const devicesPath = "/iocm/app/dm/v1.4.0/devices"
+
+// replica is one member of a fleet: its own Redis connection and store, a
+// cache over its own OceanConnect provider, and an HTTP client whose
+// requests the cache authorizes. Replicas share nothing but Redis and the
+// platform, as the processes of a fleet do.
+type replica struct {
+	rdb    *redis.Client
+	cache  *iotauth.Cache
+	base   *http.Transport
+	client *http.Client
+	url    string
+}
+
+// newReplica connects a replica to the emulator at platformURL and the
+// Redis server at redisAddr. opts come after the store, so they may
+// override the defaults.
+func newReplica(platformURL, redisAddr string, opts ...iotauth.CacheOption) (*replica, error) {
+	p, err := oceanconnect.New(oceanconnect.Config{
+		BaseURL: platformURL,
+		AppID:   iotauthtest.OceanConnectAppID,
+		Secret:  iotauth.Secret(iotauthtest.OceanConnectSecret),
+	})
+	if err != nil {
+		return nil, err
+	}
+	// ContextTimeoutEnabled, as the package documentation recommends, makes
+	// go-redis end each command at the store timeout the cache sets.
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, ContextTimeoutEnabled: true})
+	cache := iotauth.NewCache(p, append([]iotauth.CacheOption{iotauth.WithStore(redisstore.New(rdb))}, opts...)...)
+	// One idle connection per goroutine: the default two would make every
+	// other request dial, and a busy fleet run out of ephemeral ports.
+	base := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second}
+	return &replica{
+		rdb:    rdb,
+		cache:  cache,
+		base:   base,
+		client: &http.Client{Transport: iotauth.NewTransport(cache, base), Timeout: 10 * time.Second},
+		url:    platformURL + devicesPath,
+	}, nil
+}
+
+// call makes one protected request. It fails on a transport error or any
+// status but 200.
+func (r *replica) call(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, body)
+	}
+	return nil
+}
+
+// close closes the cache (which logs the provider out), the Redis
+// connection and the idle HTTP connections. A fleet worker does not call
+// it: the logout would end the token the rest of the fleet still uses.
+func (r *replica) close() {
+	_ = r.cache.Close()
+	_ = r.rdb.Close()
+	r.base.CloseIdleConnections()
+}
+
+// load counts what a replica's goroutines did.
+type load struct {
+	Requests    int64    `json:"requests"`
+	Failures    int64    `json:"failures"`
+	FirstErrors []string `json:"first_errors,omitempty"`
+}
+
+// maxErrors is how many failure messages a load keeps, for the test log.
+const maxErrors = 5
+
+// hammer sends requests through r from n goroutines until stop is closed
+// or until is reached, whichever comes first.
+func hammer(r *replica, n int, until time.Time, stop <-chan struct{}) load {
+	var (
+		requests, failures atomic.Int64
+		mu                 sync.Mutex
+		first              []string
+		wg                 sync.WaitGroup
+	)
+	ctx, cancel := context.WithDeadline(context.Background(), until)
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for range n {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				// Each request has its own deadline, so a request that
+				// is in flight when the run ends is not counted as failed.
+				rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err := r.call(rctx)
+				rcancel()
+				requests.Add(1)
+				if err != nil {
+					failures.Add(1)
+					mu.Lock()
+					if len(first) < maxErrors {
+						first = append(first, time.Now().Format("15:04:05.000")+" "+err.Error())
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return load{Requests: requests.Load(), Failures: failures.Load(), FirstErrors: first}
+}
+
+// add sums loads.
+func (l *load) add(o load) {
+	l.Requests += o.Requests
+	l.Failures += o.Failures
+	for _, e := range o.FirstErrors {
+		if len(l.FirstErrors) < maxErrors {
+			l.FirstErrors = append(l.FirstErrors, e)
+		}
+	}
+}
+
+// timeline records the cache's logins, refreshes and adoptions with their
+// times, to explain a failed count.
+type timeline struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (tl *timeline) hook(e iotauth.Event) {
+	outcome := "ok"
+	if e.Err != nil {
+		outcome = "error: " + e.Err.Error()
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.events = append(tl.events, fmt.Sprintf("%s %s %s (%s)", time.Now().Format("15:04:05.000"), e.Op, outcome, e.Duration.Round(time.Millisecond)))
+}
+
+func (tl *timeline) list() []string {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	return append([]string(nil), tl.events...)
+}
