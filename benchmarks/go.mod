@@ -9,3 +9,10 @@ require (
 	github.com/iotauth/iotauth v0.0.0-00010101000000-000000000000
 	golang.org/x/oauth2 v0.37.0
 )
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/redis/go-redis/v9 v9.22.0 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
+	golang.org/x/sys v0.35.0 // indirect
+)
