@@ -243,11 +243,16 @@ func pathError(err error) error {
 // Values may be strings or numbers. Unknown sections and keys are errors, so
 // that a typo does not go unnoticed.
 func readConfigFile(path string) (configFile, error) {
-	f := configFile{path: path, global: map[string]string{}, sections: map[string]map[string]string{}}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return f, &settingError{fmt.Sprintf("config file: %v", pathError(err))}
+		return configFile{}, &settingError{fmt.Sprintf("config file: %v", pathError(err))}
 	}
+	return parseConfig(path, b)
+}
+
+// parseConfig parses the config file's contents b, read from path.
+func parseConfig(path string, b []byte) (configFile, error) {
+	f := configFile{path: path, global: map[string]string{}, sections: map[string]map[string]string{}}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return f, &settingError{fmt.Sprintf("config file %s: not a JSON object: %v", path, err)}
