@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -191,19 +192,23 @@ func message(redisKey string, encoded []byte) string {
 }
 
 // parseMessage splits a published message; ok is false for a message not in
-// that form.
+// the form message builds (a canonical decimal length, a colon, the key).
 func parseMessage(m string) (redisKey, encoded string, ok bool) {
-	for i := 0; i < len(m) && i < 8; i++ {
-		if m[i] != ':' {
-			continue
-		}
-		n, err := strconv.Atoi(m[:i])
-		if err != nil || n < 0 || n > len(m)-i-1 {
+	i := strings.IndexByte(m, ':')
+	if i <= 0 || i > 6 || (i > 1 && m[0] == '0') {
+		return "", "", false
+	}
+	n := 0
+	for _, c := range m[:i] {
+		if c < '0' || c > '9' {
 			return "", "", false
 		}
-		return m[i+1 : i+1+n], m[i+1+n:], true
+		n = n*10 + int(c-'0')
 	}
-	return "", "", false
+	if n > len(m)-i-1 {
+		return "", "", false
+	}
+	return m[i+1 : i+1+n], m[i+1+n:], true
 }
 
 // bounded runs op and returns when it finishes or ctx ends, whichever comes
