@@ -42,7 +42,18 @@ func replicas(t *testing.T, n int, platformURL, redisAddr string, opts ...iotaut
 		require.NoError(t, err)
 		rs[i] = r
 	}
+	t.Cleanup(func() { closeAll(rs) })
 	return rs
+}
+
+// faultFleet starts a redis-server, the emulator and n replicas, all
+// stopped when the test ends.
+func faultFleet(t *testing.T, n int, opts ...iotauth.CacheOption) (*redistest.Server, *iotauthtest.Server, []*replica) {
+	t.Helper()
+	rs := redistest.Start(t)
+	emu := iotauthtest.NewServer()
+	t.Cleanup(emu.Close)
+	return rs, emu, replicas(t, n, emu.URL, rs.Addr(), opts...)
 }
 
 // closeAll closes the replicas.
@@ -99,11 +110,7 @@ func requireRedisUp(t *testing.T, rs []*replica) {
 }
 
 func TestFleetFault_RedisKilledAndRestarted_RequestsKeepSucceedingAndTheFleetLockWorksAgain(t *testing.T) {
-	rs := redistest.Start(t)
-	emu := iotauthtest.NewServer()
-	defer emu.Close()
-	fleet := replicas(t, 3, emu.URL, rs.Addr())
-	defer closeAll(fleet)
+	rs, emu, fleet := faultFleet(t, 3)
 
 	require.Empty(t, callAll(fleet, 10))
 	require.EqualValues(t, 1, tokensIssued(emu), "the fleet logs in once")
@@ -129,11 +136,7 @@ func TestFleetFault_RedisKilledAndRestarted_RequestsKeepSucceedingAndTheFleetLoc
 }
 
 func TestFleetFault_RedisSlowerThanTheStoreTimeout_CallersGetATokenWithinTheirContext(t *testing.T) {
-	rs := redistest.Start(t)
-	emu := iotauthtest.NewServer()
-	defer emu.Close()
-	fleet := replicas(t, 2, emu.URL, rs.Addr(), iotauth.WithStoreTimeout(100*time.Millisecond))
-	defer closeAll(fleet)
+	rs, _, fleet := faultFleet(t, 2, iotauth.WithStoreTimeout(100*time.Millisecond))
 
 	// CLIENT PAUSE holds every command of every other client for 2 s; the
 	// canary's PING returns when Redis answers again.
@@ -175,11 +178,7 @@ func TestFleetFault_RedisSlowerThanTheStoreTimeout_CallersGetATokenWithinTheirCo
 }
 
 func TestFleetFault_LockNeverReleased_TheLeaseExpiryHandsOver(t *testing.T) {
-	rs := redistest.Start(t)
-	emu := iotauthtest.NewServer()
-	defer emu.Close()
-	fleet := replicas(t, 1, emu.URL, rs.Addr(), iotauth.WithLease(500*time.Millisecond))
-	defer closeAll(fleet)
+	rs, emu, fleet := faultFleet(t, 1, iotauth.WithLease(500*time.Millisecond))
 
 	// A holder that takes the lock and vanishes without releasing it.
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
@@ -198,9 +197,7 @@ func TestFleetFault_LockHolderProcessKilledMidLogin_TheLeaseExpiryHandsOver(t *t
 	if testing.Short() {
 		t.Skip("starts a worker process; skipped with -short")
 	}
-	rs := redistest.Start(t)
-	emu := iotauthtest.NewServer()
-	defer emu.Close()
+	rs, emu, _ := faultFleet(t, 0)
 	// The holder's login is held until the holder dies, so it never
 	// completes.
 	emu.OceanConnect.SetLatency(time.Minute)
@@ -218,7 +215,6 @@ func TestFleetFault_LockHolderProcessKilledMidLogin_TheLeaseExpiryHandsOver(t *t
 	emu.OceanConnect.SetLatency(0)
 
 	fleet := replicas(t, 1, emu.URL, rs.Addr(), fleetOptions()...)
-	defer closeAll(fleet)
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
 	defer rdb.Close()
 	_, err := redisstore.New(rdb).Lock(context.Background(), fleet[0].cache.CacheKey(), time.Second)
@@ -234,9 +230,7 @@ func TestFleetFault_LockHolderProcessKilledMidLogin_TheLeaseExpiryHandsOver(t *t
 }
 
 func TestFleetFault_ClosedReplicas_LeaveNoGoroutineBehind(t *testing.T) {
-	rs := redistest.Start(t)
-	emu := iotauthtest.NewServer(iotauthtest.WithTokenTTL(2 * time.Second))
-	defer emu.Close()
+	rs, emu, _ := faultFleet(t, 0)
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
 	fleet := replicas(t, 3, emu.URL, rs.Addr(), iotauth.WithRefreshWindow(time.Second))
