@@ -44,10 +44,16 @@ func TestFile_Permissions_Are0600In0700Dir(t *testing.T) {
 	f := newFile(t, dir)
 	key := storetest.Key(t)
 	require.NoError(t, f.Save(t.Context(), key, storetest.Token(1, time.Hour)))
+	requirePrivate(t, f, dir, key)
+}
+
+// requirePrivate checks that dir is 0700 and that key's token file and
+// lock file in it are 0600 and named without the key's characters.
+func requirePrivate(t *testing.T, f *store.File, dir, key string) {
+	t.Helper()
 	lease, err := f.Lock(t.Context(), key, time.Minute)
 	require.NoError(t, err)
 	defer lease.Unlock(t.Context())
-
 	fi, err := os.Stat(dir)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "dir")
@@ -70,20 +76,7 @@ func TestFile_Permissions_HoldUnderPermissiveUmask(t *testing.T) {
 	f := newFile(t, dir)
 	key := storetest.Key(t)
 	require.NoError(t, f.Save(t.Context(), key, storetest.Token(1, time.Hour)))
-	lease, err := f.Lock(t.Context(), key, time.Minute)
-	require.NoError(t, err)
-	defer lease.Unlock(t.Context())
-	fi, err := os.Stat(dir)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "dir")
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	require.Len(t, entries, 2)
-	for _, e := range entries {
-		fi, err := e.Info()
-		require.NoError(t, err)
-		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), e.Name())
-	}
+	requirePrivate(t, f, dir, key)
 }
 
 func TestNewFile_DirOpenToOthers_IsRefused(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/store/storetest"
 )
 
 const (
@@ -33,15 +34,7 @@ func fullToken() *iotauth.Token {
 
 func assertSameToken(t *testing.T, want, got *iotauth.Token) {
 	t.Helper()
-	require.NotNil(t, got)
-	assert.Equal(t, want.AccessToken, got.AccessToken)
-	assert.Equal(t, want.TokenType, got.TokenType)
-	assert.Equal(t, want.RefreshToken, got.RefreshToken)
-	assert.True(t, want.Expiry.Equal(got.Expiry), "expiry %v != %v", want.Expiry, got.Expiry)
-	assert.True(t, want.IssuedAt.Equal(got.IssuedAt), "issued at %v != %v", want.IssuedAt, got.IssuedAt)
-	assert.Equal(t, want.Scope, got.Scope)
-	assert.Equal(t, want.ID, got.ID)
-	assert.Equal(t, want.Extra, got.Extra)
+	storetest.RequireSameToken(t, want, got)
 }
 
 func codec(t *testing.T, key iotauth.Secret) *Codec {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,14 +139,8 @@ func TestLoad_WrongKey_IsErrWrongKeyAndWatchIgnoresIt(t *testing.T) {
 	writer := redisstore.New(client(t, srv.Addr()), redisstore.WithEncryptionKey(encKey))
 	reader := redisstore.New(client(t, srv.Addr()), redisstore.WithEncryptionKey("another-key-of-enough-length"))
 
-	got := make(chan *iotauth.Token, 4)
-	stop, err := reader.Watch(ctx, key, func(t *iotauth.Token) { got <- t })
-	require.NoError(t, err)
-	defer stop()
-	sameKey := make(chan *iotauth.Token, 4)
-	stopSame, err := writer.Watch(ctx, key, func(t *iotauth.Token) { sameKey <- t })
-	require.NoError(t, err)
-	defer stopSame()
+	got, stop := watch(t, reader, key)
+	sameKey, _ := watch(t, writer, key)
 
 	require.NoError(t, writer.Save(ctx, key, storetest.Token(1, time.Hour)))
 	tok, err := reader.Load(ctx, key)
@@ -153,12 +148,7 @@ func TestLoad_WrongKey_IsErrWrongKeyAndWatchIgnoresIt(t *testing.T) {
 	require.Nil(t, tok)
 	assert.NotContains(t, fmt.Sprintf("%v %+v", err, err), "SECRET")
 
-	select {
-	case tok := <-sameKey:
-		require.Equal(t, "access-1-SECRET", tok.AccessToken)
-	case <-time.After(5 * time.Second):
-		t.Fatal("the watcher with the right key got nothing")
-	}
+	require.Equal(t, "access-1-SECRET", receive(t, sameKey).AccessToken)
 	stop() // the message has been handled by both subscribers or dropped
 	select {
 	case <-got:
@@ -184,20 +174,12 @@ func TestWatch_ForeignMessagesOnTheChannel_AreIgnored(t *testing.T) {
 	ctx := ctxFor(t, 10*time.Second)
 	s := redisstore.New(rdb)
 	key := storetest.Key(t)
-	got := make(chan *iotauth.Token, 4)
-	stop, err := s.Watch(ctx, key, func(t *iotauth.Token) { got <- t })
-	require.NoError(t, err)
-	defer stop()
+	got, _ := watch(t, s, key)
 	for _, junk := range []string{"", "junk", "99999:short", "-1:x", fmt.Sprintf("%d:%s", len(key), key) + "not a token", "3:abc"} {
 		require.NoError(t, rdb.Publish(ctx, redisstore.DefaultChannel, junk).Err())
 	}
 	require.NoError(t, s.Save(ctx, key, storetest.Token(5, time.Hour)))
-	select {
-	case tok := <-got:
-		require.Equal(t, "access-5-SECRET", tok.AccessToken, "the first delivery is the real token")
-	case <-time.After(5 * time.Second):
-		t.Fatal("no token delivered")
-	}
+	require.Equal(t, "access-5-SECRET", receive(t, got).AccessToken, "the first delivery is the real token")
 }
 
 func TestWithChannel_SeparatesFleets(t *testing.T) {
@@ -206,18 +188,10 @@ func TestWithChannel_SeparatesFleets(t *testing.T) {
 	key := storetest.Key(t)
 	a := redisstore.New(client(t, srv.Addr()), redisstore.WithChannel("fleet-a"))
 	b := redisstore.New(client(t, srv.Addr()), redisstore.WithChannel("fleet-b"))
-	gotB := make(chan *iotauth.Token, 4)
-	stopB, err := b.Watch(ctx, key, func(t *iotauth.Token) { gotB <- t })
-	require.NoError(t, err)
-	defer stopB()
+	gotB, _ := watch(t, b, key)
 	require.NoError(t, a.Save(ctx, key, storetest.Token(1, time.Hour)))
 	require.NoError(t, b.Save(ctx, key, storetest.Token(2, time.Hour)))
-	select {
-	case tok := <-gotB:
-		require.Equal(t, "access-2-SECRET", tok.AccessToken, "fleet b heard fleet a's channel")
-	case <-time.After(5 * time.Second):
-		t.Fatal("no token delivered")
-	}
+	require.Equal(t, "access-2-SECRET", receive(t, gotB).AccessToken, "fleet b heard fleet a's channel")
 }
 
 func TestLock_IsSetNXPXWithARandomOwner(t *testing.T) {
@@ -278,10 +252,7 @@ func TestStore_RedisKilledAndRestarted_FailsFastThenRecovers(t *testing.T) {
 	writer := redisstore.New(client(t, srv.Addr()))
 	watcher := redisstore.New(client(t, srv.Addr()))
 	key := storetest.Key(t)
-	got := make(chan *iotauth.Token, 64)
-	stop, err := watcher.Watch(ctxFor(t, 5*time.Second), key, func(t *iotauth.Token) { got <- t })
-	require.NoError(t, err)
-	defer stop()
+	got, _ := watch(t, watcher, key)
 	require.NoError(t, writer.Save(ctxFor(t, 5*time.Second), key, storetest.Token(1, time.Hour)))
 	require.Equal(t, "access-1-SECRET", receive(t, got).AccessToken)
 
@@ -381,7 +352,11 @@ func TestStore_ClientsPaused_EveryCallBoundedByItsContext(t *testing.T) {
 	held, err := s.Lock(t.Context(), key, time.Minute)
 	require.NoError(t, err)
 	admin := client(t, srv.Addr())
-	require.NoError(t, admin.Do(t.Context(), "CLIENT", "PAUSE", "1500", "ALL").Err())
+	// The calls run at once, well inside the pause.
+	require.NoError(t, admin.Do(t.Context(), "CLIENT", "PAUSE", "3000", "ALL").Err())
+	errs := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for name, op := range map[string]func(ctx context.Context) error{
 		"load":   func(ctx context.Context) error { _, err := s.Load(ctx, key); return err },
 		"save":   func(ctx context.Context) error { return s.Save(ctx, key, storetest.Token(1, time.Hour)) },
@@ -397,11 +372,24 @@ func TestStore_ClientsPaused_EveryCallBoundedByItsContext(t *testing.T) {
 			return err
 		},
 	} {
-		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-		err := op(ctx)
-		cancel()
-		require.ErrorIs(t, err, context.DeadlineExceeded, name)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+			defer cancel()
+			err := op(ctx)
+			mu.Lock()
+			errs[name] = err
+			mu.Unlock()
+		}()
 	}
+	wg.Wait()
+	for name, err := range errs {
+		assert.ErrorIs(t, err, context.DeadlineExceeded, name)
+	}
+	// Let the pause end, so that the commands still waiting in the
+	// background complete before the leak check.
+	require.Eventually(t, func() bool { return admin.Ping(t.Context()).Err() == nil }, 10*time.Second, 50*time.Millisecond)
 }
 
 func TestNew_InvalidConfig_EveryCallFails(t *testing.T) {
@@ -422,6 +410,17 @@ func TestNew_InvalidConfig_EveryCallFails(t *testing.T) {
 	}
 	_, err := redisstore.New(client(t, srv.Addr()), redisstore.WithEncryptionKey("short")).Load(t.Context(), "k")
 	require.ErrorContains(t, err, "at least 16 bytes")
+}
+
+// watch watches key on s until t ends (or stop is called) and returns the
+// delivered tokens.
+func watch(t *testing.T, s *redisstore.Store, key string) (<-chan *iotauth.Token, func()) {
+	t.Helper()
+	ch := make(chan *iotauth.Token, 64)
+	stop, err := s.Watch(ctxFor(t, 5*time.Second), key, func(tok *iotauth.Token) { ch <- tok })
+	require.NoError(t, err)
+	t.Cleanup(stop)
+	return ch, stop
 }
 
 // receive waits for a delivered token.
