@@ -373,8 +373,10 @@ func (c *Cache) Stats() CacheStats {
 }
 
 // Close stops the cache's timers and store watch, and closes the source
-// when it is an io.Closer (OceanConnect logs out). Token fails afterwards
-// once the cached token is no longer valid.
+// when it is an io.Closer (OceanConnect logs out). With a Store, the source
+// is not closed: other processes may be using the same token, and a logout
+// by one replica in a rolling restart would have them all rejected. Token
+// fails afterwards once the cached token is no longer valid.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	c.closed = true
@@ -387,7 +389,7 @@ func (c *Cache) Close() error {
 	if stop != nil {
 		stop()
 	}
-	if cl, ok := c.src.(io.Closer); ok {
+	if cl, ok := c.src.(io.Closer); ok && c.cfg.store == nil {
 		return cl.Close()
 	}
 	return nil

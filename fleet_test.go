@@ -172,3 +172,22 @@ func TestFleet_WithStoreWithoutAKey_Panics(t *testing.T) {
 		iotauth.NewCache(fleetSource{}, iotauth.WithStore(store.NewMemory()))
 	})
 }
+
+// closingSource records whether it was closed (OceanConnect logs out).
+type closingSource struct {
+	fleetSource
+	closed atomic.Bool
+}
+
+func (s *closingSource) Close() error { s.closed.Store(true); return nil }
+
+func TestFleet_CloseWithAStore_DoesNotCloseTheSourceWhoseTokenOthersUse(t *testing.T) {
+	var logins atomic.Int64
+	alone := &closingSource{fleetSource: fleetSource{logins: &logins, life: time.Hour}}
+	require.NoError(t, iotauth.NewCache(alone).Close())
+	assert.True(t, alone.closed.Load(), "without a store, Close must close the source")
+
+	shared := &closingSource{fleetSource: fleetSource{logins: &logins, life: time.Hour}}
+	require.NoError(t, iotauth.NewCache(shared, iotauth.WithStore(store.NewMemory()), iotauth.WithStoreKey(fleetKey)).Close())
+	assert.False(t, shared.closed.Load(), "a replica's Close logged out the fleet's token")
+}
