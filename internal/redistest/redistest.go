@@ -42,11 +42,11 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		msg := "redis-server is not installed (apt-get install redis-server); skipping the tests that need a real Redis"
+		const msg = "redis-server is not on PATH (apt-get install redis-server)"
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + ": required under CI=true")
+			t.Fatal(msg + "; it is required when CI=true")
 		}
-		t.Skip(msg)
+		t.Skip(msg + "; skipping this test, which needs a real Redis")
 	}
 	var lastErr error
 	for range 5 { // the free port may be taken between the probe and the start

@@ -70,7 +70,7 @@ func New(key iotauth.Secret) (*Codec, error) {
 		return &Codec{}, nil
 	}
 	if len(key) < MinKeyLen {
-		return nil, fmt.Errorf("iotauth: token encryption key must be at least %d bytes, got %d", MinKeyLen, len(key))
+		return nil, fmt.Errorf("iotauth: token encryption key must be at least %d bytes", MinKeyLen)
 	}
 	k, err := hkdf.Key(sha256.New, []byte(key), []byte(hkdfSalt), hkdfInfo, 32)
 	if err != nil {

@@ -15,7 +15,8 @@
 // Every call returns by its context's deadline, even with a client whose
 // ContextTimeoutEnabled is off (the command itself then ends at the client's
 // ReadTimeout). Errors name the operation and Redis's failure, never a
-// token.
+// token; a stored token that cannot be read is store.ErrCorrupt or
+// store.ErrWrongKey.
 package redisstore
 
 import (
