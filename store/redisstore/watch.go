@@ -25,18 +25,8 @@ func (s *Store) Watch(ctx context.Context, key string, fn func(*iotauth.Token)) 
 	if err := s.check(ctx, key); err != nil {
 		return nil, err
 	}
-	ps := s.rdb.Subscribe(ctx, s.channel)
-	_, err = bounded(ctx, func(ctx context.Context) (any, error) {
-		msg, err := ps.Receive(ctx)
-		if err == nil {
-			if _, ok := msg.(*redis.Subscription); !ok {
-				err = fmt.Errorf("unexpected %T before the subscription", msg)
-			}
-		}
-		return msg, err
-	})
+	ps, err := s.subscribe(ctx)
 	if err != nil {
-		_ = ps.Close() // also ends a Receive still waiting
 		return nil, fail("watch", err)
 	}
 	done := make(chan struct{})
@@ -63,4 +53,41 @@ func (s *Store) Watch(ctx context.Context, key string, fn func(*iotauth.Token)) 
 			<-done
 		})
 	}, nil
+}
+
+// subscribe opens the subscription and waits for Redis to confirm it, by
+// ctx's deadline even when the client ignores contexts: go-redis dials and
+// sends SUBSCRIBE on the calling goroutine, so both run on one of their own.
+// A subscription confirmed after ctx ended is closed, not leaked.
+func (s *Store) subscribe(ctx context.Context) (*redis.PubSub, error) {
+	type result struct {
+		ps  *redis.PubSub
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		ps := s.rdb.Subscribe(ctx, s.channel)
+		msg, err := ps.Receive(ctx)
+		if err == nil {
+			if _, ok := msg.(*redis.Subscription); !ok {
+				err = fmt.Errorf("unexpected %T before the subscription", msg)
+			}
+		}
+		if err != nil {
+			_ = ps.Close()
+			ps = nil
+		}
+		ch <- result{ps, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.ps, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-ch; r.ps != nil {
+				_ = r.ps.Close()
+			}
+		}()
+		return nil, context.Cause(ctx)
+	}
 }
