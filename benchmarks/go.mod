@@ -7,12 +7,12 @@ replace github.com/iotauth/iotauth => ../
 require (
 	github.com/aws/smithy-go v1.28.9
 	github.com/iotauth/iotauth v0.0.0-00010101000000-000000000000
+	github.com/redis/go-redis/v9 v9.22.0
 	golang.org/x/oauth2 v0.37.0
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/redis/go-redis/v9 v9.22.0 // indirect
 	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/sys v0.35.0 // indirect
 )
