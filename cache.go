@@ -16,7 +16,7 @@ import (
 // twice at once. It is what makes a platform that keeps only the last token
 // valid (OceanConnect) safe to use from many goroutines.
 //
-//   - A valid cached token is served with one atomic load: no lock, no
+//   - A valid cached token is served with two atomic loads: no lock, no
 //     allocation, no clock read. Timers move the cached entry from fresh to
 //     refresh-due to expired.
 //   - Once a token enters its refresh window, one background refresh starts;
