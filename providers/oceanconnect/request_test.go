@@ -112,6 +112,7 @@ func TestAuthorize_SetsAppKeyAndBearerHeaders(t *testing.T) {
 	require.NoError(t, err)
 	req.Header.Set("App_key", "stale")
 	require.NoError(t, p.Authorize(req, &iotauth.Token{AccessToken: "at-1", TokenType: "Bearer "}))
+	//lint:ignore SA1008 app_key is sent spelled as the platform documents it, not canonicalized
 	assert.Equal(t, []string{"app-1"}, req.Header["app_key"], "sent spelled as documented")
 	assert.Empty(t, req.Header.Values("App_key"), "the stale value was not replaced")
 	assert.Equal(t, "Bearer at-1", req.Header.Get("Authorization"), "the trailing space of the type is dropped")
@@ -134,6 +135,7 @@ func TestAuthorize_HeadersReachTheServer(t *testing.T) {
 	resp, err := (&http.Client{Transport: mt}).Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
+	//lint:ignore SA1008 app_key is sent spelled as the platform documents it, not canonicalized
 	assert.Equal(t, []string{"app-1"}, got.Header["app_key"])
 	assert.Equal(t, "Bearer at-1", got.Header.Get("Authorization"))
 }
