@@ -48,7 +48,7 @@ type Cache struct {
 	flying       atomic.Bool   // fl != nil, readable without mu
 	lastErr      error         // the last failure, served during backoff or hold-off
 	retryAt      time.Time     // no new attempt before this
-	latched      bool          // lastErr is a credential failure held until retryAt
+	retryAtNano  atomic.Int64  // retryAt in Unix nanoseconds (0: none), readable without mu
 	failures     int           // consecutive failures, for the backoff
 	installed    chan struct{} // closed and replaced when a token is installed
 	watchStarted bool
@@ -119,13 +119,20 @@ func (c *Cache) Token(ctx context.Context) (*Token, error) {
 			return e.tok, nil
 		case stateDue:
 			c.hits.add()
-			if !c.flying.Load() {
+			if !c.flying.Load() && !c.backingOff() {
 				c.refreshAhead(ctx, e)
 			}
 			return e.tok, nil
 		}
 	}
 	return c.wait(ctx)
+}
+
+// backingOff reports, without the lock, whether a backoff or hold-off is
+// running, so that refresh-due hits during one do not queue on c.mu.
+func (c *Cache) backingOff() bool {
+	n := c.retryAtNano.Load()
+	return n != 0 && time.Now().UnixNano() < n
 }
 
 // refreshAhead starts a background refresh of e's token unless one is in
@@ -204,18 +211,18 @@ func (c *Cache) fly(ctx context.Context, f *flight, old *Token) {
 	c.mu.Lock()
 	if err == nil {
 		c.installLocked(tok)
-		c.failures, c.lastErr, c.retryAt, c.latched = 0, nil, time.Time{}, false
+		c.failures, c.lastErr, c.retryAt = 0, nil, time.Time{}
+		c.retryAtNano.Store(0)
 	} else {
 		c.fails.Add(1)
 		c.failures++
 		c.lastErr = err
 		if IsCredentialFailure(err) {
-			c.latched = true
-			c.retryAt = time.Now().Add(c.cfg.holdOff)
+			c.retryAt = time.Now().Add(c.cfg.holdOff) // latched
 		} else {
-			c.latched = false
 			c.retryAt = time.Now().Add(c.backoff(c.failures))
 		}
+		c.retryAtNano.Store(c.retryAt.UnixNano())
 	}
 	c.fl = nil
 	c.flying.Store(false)
