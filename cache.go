@@ -97,6 +97,7 @@ func NewCache(src TokenSource, opts ...CacheOption) *Cache {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	cfg.sanitize()
 	c := &Cache{src: src, cfg: cfg, platform: platformOf(src), installed: make(chan struct{})}
 	if cfg.store != nil {
 		c.key = cfg.storeKey

@@ -416,3 +416,23 @@ func TestCache_ShortLivedTokenWithoutIssuedAt_IsServedNotReLoggedInOnEveryCall(t
 		assert.Equal(t, int64(1), calls.Load())
 	})
 }
+
+func TestCache_NonPositiveOptions_KeepTheirDefaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{life: time.Hour, delay: time.Second}
+		c := iotauth.NewCache(src, iotauth.WithRefreshTimeout(0), iotauth.WithHoldOff(-time.Minute),
+			iotauth.WithBackoff(-1, -1), iotauth.WithRefreshWindow(-time.Hour))
+		tok, err := c.Token(context.Background())
+		require.NoError(t, err, "a zero refresh timeout made the login time out at once")
+		assert.Equal(t, "tok-1", tok.AccessToken)
+
+		src.setErr(&iotauth.Error{Kind: iotauth.ErrInvalidCredentials})
+		c.Invalidate(tok)
+		_, err = c.Token(context.Background())
+		require.ErrorIs(t, err, iotauth.ErrInvalidCredentials)
+		time.Sleep(4 * time.Minute)
+		_, err = c.Token(context.Background())
+		require.ErrorIs(t, err, iotauth.ErrInvalidCredentials)
+		assert.Equal(t, int64(2), src.calls.Load(), "a negative hold-off disabled the latch")
+	})
+}

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// CacheOption configures NewCache.
+// CacheOption configures NewCache. A duration option given zero or a
+// negative value keeps its default.
 type CacheOption func(*cacheConfig)
 
 type cacheConfig struct {
@@ -31,6 +32,23 @@ func defaultCacheConfig() cacheConfig {
 		lease:          15 * time.Second,
 		storeTimeout:   2 * time.Second,
 	}
+}
+
+// sanitize puts back the default of every duration set to zero or less,
+// so that a mistyped option cannot make every login time out at once.
+func (c *cacheConfig) sanitize() {
+	def := defaultCacheConfig()
+	for _, f := range []struct{ v, d *time.Duration }{
+		{&c.holdOff, &def.holdOff}, {&c.refreshTimeout, &def.refreshTimeout},
+		{&c.minBackoff, &def.minBackoff}, {&c.maxBackoff, &def.maxBackoff},
+		{&c.lease, &def.lease}, {&c.storeTimeout, &def.storeTimeout},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.d
+		}
+	}
+	c.window = max(c.window, 0)
+	c.maxBackoff = max(c.maxBackoff, c.minBackoff)
 }
 
 // WithRefreshWindow refreshes every token d before it expires, instead of
