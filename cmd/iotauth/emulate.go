@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,9 +14,8 @@ import (
 	"github.com/iotauth/iotauth/iotauthtest"
 )
 
-// emulatorRegion is the Alibaba region printed for the emulator; the
-// emulator accepts any.
-const emulatorRegion = "cn-hangzhou"
+// emulatorRegion is the Alibaba region the demo and emulate use.
+const emulatorRegion = iotauthtest.EmulatorRegion
 
 func newEmulateCmd() *cobra.Command {
 	var (
@@ -94,26 +92,9 @@ func printEmulatorSettings(w io.Writer, url, caFile string) {
 }
 
 // emulatorVars are the IOTAUTH_* settings that point iotauth at the
-// emulators served on url.
+// emulators served on url, and at the CA file when they use TLS.
 func emulatorVars(url, caFile string) [][2]string {
-	vars := [][2]string{
-		{"IOTAUTH_OCEANCONNECT_BASE_URL", url},
-		{"IOTAUTH_OCEANCONNECT_APP_ID", iotauthtest.OceanConnectAppID},
-		{"IOTAUTH_OCEANCONNECT_SECRET", iotauthtest.OceanConnectSecret},
-		{"IOTAUTH_MXCHIP_BASE_URL", url},
-		{"IOTAUTH_MXCHIP_CLIENT_ID", iotauthtest.MXCHIPClientID},
-		{"IOTAUTH_MXCHIP_CLIENT_SECRET", iotauthtest.MXCHIPClientSecret},
-		{"IOTAUTH_MXCHIP_APP_ID", iotauthtest.MXCHIPAppID},
-		{"IOTAUTH_CLOUDSTUDIO_BASE_URL", url},
-		{"IOTAUTH_CLOUDSTUDIO_EMAIL", iotauthtest.CloudStudioEmail},
-		{"IOTAUTH_CLOUDSTUDIO_PASSWORD", iotauthtest.CloudStudioPassword},
-		{"IOTAUTH_CLOUDSTUDIO_CLIENT_ID", strconv.Itoa(iotauthtest.CloudStudioClientID)},
-		{"IOTAUTH_ALIMQTT_BASE_URL", url},
-		{"IOTAUTH_ALIMQTT_REGION_ID", emulatorRegion},
-		{"IOTAUTH_ALIMQTT_ACCESS_KEY_ID", iotauthtest.AlibabaAccessKeyID},
-		{"IOTAUTH_ALIMQTT_ACCESS_KEY_SECRET", iotauthtest.AlibabaAccessKeySecret},
-		{"IOTAUTH_ALIMQTT_INSTANCE_ID", iotauthtest.AlibabaInstanceID},
-	}
+	vars := iotauthtest.Env(url)
 	if caFile != "" {
 		vars = append(vars, [2]string{"IOTAUTH_CA_FILE", caFile})
 	}
