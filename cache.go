@@ -318,9 +318,8 @@ func (c *Cache) installLocked(t *Token) {
 	e := &entry{tok: t}
 	now := time.Now()
 	if !t.Expiry.IsZero() {
-		life := t.lifetime(now)
-		expireIn := t.Expiry.Add(-skewFor(life)).Sub(now)
-		refreshIn := expireIn - c.window(life)
+		expireIn, window := c.timing(t, now)
+		refreshIn := expireIn - c.spread(window, t.lifetime(now))
 		switch {
 		case expireIn <= 0:
 			e.state.Store(stateExpired)
@@ -339,14 +338,26 @@ func (c *Cache) installLocked(t *Token) {
 	c.installed = make(chan struct{})
 }
 
-// window is how long before a token of the given lifetime stops being
-// valid its refresh starts.
-func (c *Cache) window(life time.Duration) time.Duration {
+// timing returns how long until t stops being valid to the cache (its
+// expiry less the skew) and the refresh window before that: WithRefreshWindow
+// or the default rule, without jitter.
+func (c *Cache) timing(t *Token, now time.Time) (expireIn, window time.Duration) {
+	life := t.lifetime(now)
+	expireIn = t.Expiry.Add(-skewFor(life)).Sub(now)
 	if c.cfg.window > 0 {
-		return c.cfg.window
+		return expireIn, c.cfg.window
 	}
-	w := DefaultRefreshWindow(life)
-	w += time.Duration(rand.Float64() * 0.1 * float64(w)) // spread a fleet's refreshes
+	return expireIn, DefaultRefreshWindow(life)
+}
+
+// spread starts a default-rule window up to 10% earlier at random, so that
+// a fleet does not refresh in lockstep, but never more than half of life.
+// A fixed WithRefreshWindow is kept as it is.
+func (c *Cache) spread(w, life time.Duration) time.Duration {
+	if c.cfg.window > 0 {
+		return w
+	}
+	w += time.Duration(rand.Float64() * 0.1 * float64(w))
 	return min(w, life/2)
 }
 

@@ -41,13 +41,8 @@ func (c *Cache) usable(t, old *Token) bool {
 	if t.Expiry.IsZero() {
 		return true
 	}
-	now := time.Now()
-	life := t.lifetime(now)
-	w := c.cfg.window
-	if w <= 0 {
-		w = DefaultRefreshWindow(life)
-	}
-	return t.Expiry.Add(-skewFor(life)).Sub(now) > w
+	expireIn, window := c.timing(t, time.Now())
+	return expireIn > window
 }
 
 // lockFleet takes the store's fleet lock, when it has one, and returns the
