@@ -33,6 +33,12 @@ var (
 	// ErrQuotaExceeded: a platform quota is used up (Alibaba's device
 	// credential limit); retrying does not help until something is released.
 	ErrQuotaExceeded = errors.New("iotauth: quota exceeded")
+	// ErrRedirect: a platform call was redirected to another origin (scheme,
+	// host or port), or a request with a body was redirected at all. The
+	// redirect is refused so that no credential follows it.
+	ErrRedirect = errors.New("iotauth: redirect refused")
+	// ErrClosed: the Cache was closed; no token is served or fetched any more.
+	ErrClosed = errors.New("iotauth: cache closed")
 )
 
 // Error is a failed platform call. It carries the platform's own code and
