@@ -29,8 +29,9 @@ const accessTokenField = "accessToken"
 //   - a service call (/services/…/*.svc/…, such as
 //     DeviceIntegrationService.svc/UpdateDeviceGeolocation) takes it in its
 //     JSON object body as "accessToken", which Authorize sets, replacing any
-//     accessToken already there; a service call without a body (GET) takes
-//     it as the accessToken query parameter;
+//     accessToken already there (a POST without a body gets the body
+//     {"accessToken": …}); a GET service call takes it as the accessToken
+//     query parameter;
 //   - any other call (the HTTP API, /api/v2/…) takes it in the
 //     "Authorization: Bearer" header, or as the accessToken query parameter
 //     with Config.QueryToken.
@@ -42,7 +43,7 @@ func (p *Provider) Authorize(req *http.Request, t *iotauth.Token) error {
 		return errors.New("cloudstudio: no access token to authorize the request with")
 	}
 	switch {
-	case isServiceCall(req) && hasBody(req):
+	case isServiceCall(req) && req.Method != http.MethodGet && req.Method != http.MethodHead:
 		return setBodyToken(req, t.AccessToken)
 	case isServiceCall(req) || p.query:
 		q := req.URL.Query()
@@ -64,22 +65,24 @@ func isServiceCall(req *http.Request) bool {
 	return strings.HasPrefix(path, "/services/") && strings.Contains(path, ".svc/")
 }
 
-func hasBody(req *http.Request) bool {
-	return req.Body != nil && req.Body != http.NoBody
-}
-
 // setBodyToken sets the accessToken field of req's JSON object body to
 // token. A body that is not one JSON object is refused: the platform would
 // not find the token in it.
 func setBodyToken(req *http.Request, token string) error {
 	if ct := req.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			_ = req.Body.Close()
+			if req.Body != nil {
+				_ = req.Body.Close()
+			}
 			return errors.New("cloudstudio: a service call takes the access token in a JSON body, not " + mt)
 		}
 	}
-	raw, err := io.ReadAll(io.LimitReader(req.Body, maxServiceBody+1))
-	_ = req.Body.Close()
+	var raw []byte
+	var err error
+	if req.Body != nil {
+		raw, err = io.ReadAll(io.LimitReader(req.Body, maxServiceBody+1))
+		_ = req.Body.Close()
+	}
 	if err != nil {
 		return errors.New("cloudstudio: reading the service call's body: " + err.Error())
 	}
