@@ -39,7 +39,7 @@ var errorTable = httpc.Table{
 	{Code: keyCreateCaptcha, Kind: iotauth.ErrCaptchaRequired,
 		Doc: doc + ", Considerations › Repeated incorrect credentials: \"Please complete the captcha\""},
 	{Code: keyCreateCredentials, Kind: iotauth.ErrInvalidCredentials,
-		Doc: doc + ", Considerations › Repeated incorrect credentials: incorrect Email / Password (wording undocumented: a message about the login, e-mail, password or credentials)"},
+		Doc: doc + ", Considerations › Repeated incorrect credentials: incorrect Email / Password (wording undocumented: a message about the login, e-mail, password or credentials, in English or Spanish)"},
 	{Code: keyCreateDuplicate, Kind: iotauth.ErrBadRequest,
 		Doc: doc + ", Considerations › Duplicate description"},
 	{Code: keyCreate8001, Kind: iotauth.ErrForbidden,
@@ -91,7 +91,7 @@ func errorKey(op string, exc *exception) string {
 		return keyCreateCaptcha
 	case strings.Contains(m, "description"):
 		return keyCreateDuplicate
-	case containsAny(m, "password", "credential", "login", "e-mail", "email"):
+	case containsAny(m, "password", "credential", "login", "e-mail", "email", "contraseña", "credencial", "usuario"):
 		return keyCreateCredentials
 	}
 	return ""

@@ -8,12 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
 	"github.com/iotauth/iotauth/iotauthtest"
 )
 
@@ -154,3 +156,20 @@ func dashboards(t *testing.T, client interface {
 	require.NoError(t, err)
 	return res.StatusCode, string(b)
 }
+
+// newCountingClient returns an httpc client for srv whose calls answer
+// HTTP 502 instead of reaching srv when fail returns true.
+func newCountingClient(t *testing.T, srv *iotauthtest.Server, fail func() bool) *httpc.Client {
+	t.Helper()
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if fail() {
+			return &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	return httpc.New(platform, &http.Client{Transport: rt})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
