@@ -36,10 +36,10 @@ type Cache struct {
 	plat Platform
 	cfg  cacheConfig
 
-	cur atomic.Pointer[entry]        // nil before the first token and after Close
-	fl  atomic.Pointer[flight]       // the login or refresh in progress; written under mu
-	gate                             // when the next call to the source may start
-	hits atomic.Int64                // with WithHitCounting only
+	cur  atomic.Pointer[entry]  // nil before the first token and after Close
+	fl   atomic.Pointer[flight] // the login or refresh in progress; written under mu
+	gate                        // when the next call to the source may start
+	hits atomic.Int64           // with WithHitCounting only
 	n    struct{ waits, logins, refreshes, fails atomic.Int64 }
 
 	mu        sync.Mutex
