@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/iotauth/iotauth"
 )
 
 func newRevokeCmd(getenv func(string) string) *cobra.Command {
@@ -30,8 +32,24 @@ the instance's quota; devices using it can no longer connect.`,
 				if err != nil {
 					return err
 				}
-				if err := p.Revoke(cmd.Context()); err != nil {
+				st, err := s.tokenStore()
+				if err != nil {
+					return err
+				}
+				key := iotauth.Describe(p).StoreKey
+				tok, err := st.Load(cmd.Context(), key)
+				if err != nil {
+					return failure(err)
+				}
+				if tok == nil {
+					fmt.Fprintln(out, "cloudstudio: no token in the store")
+					return nil
+				}
+				if err := p.Revoke(cmd.Context(), tok); err != nil {
 					return platformError(err)
+				}
+				if err := st.Delete(cmd.Context(), key); err != nil {
+					return failure(err)
 				}
 				fmt.Fprintln(out, "cloudstudio: token revoked")
 				return nil

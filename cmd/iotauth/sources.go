@@ -138,13 +138,9 @@ func (s *settings) cloudStudio() (*cloudstudio.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.tokenStore()
-	if err != nil {
-		return nil, err
-	}
 	p, err := cloudstudio.New(cloudstudio.Config{
 		BaseURL: s.get("base_url"), Email: email, Password: password, ClientID: clientID,
-		Description: desc, Expiration: expiration, HTTPClient: hc, Store: st,
+		Description: desc, Expiration: expiration, HTTPClient: hc,
 	})
 	if err != nil {
 		return nil, &usageError{err.Error()}

@@ -99,7 +99,7 @@ func headerLines(h http.Header) []string {
 
 // obtainToken resolves the settings and gets a token for the command's
 // platform: through a cache over the token store when IOTAUTH_STORE_DIR is
-// set (Cloud Studio's provider keeps its store itself), else by one call.
+// set, else by one call.
 func obtainToken(cmd *cobra.Command, getenv func(string) string) (*settings, iotauth.TokenSource, *iotauth.Token, error) {
 	s, err := loadSettings(cmd, getenv, true)
 	if err != nil {
@@ -114,7 +114,7 @@ func obtainToken(cmd *cobra.Command, getenv func(string) string) (*settings, iot
 		return nil, nil, nil, err
 	}
 	ts := src
-	if st != nil && s.platform != "cloudstudio" {
+	if st != nil {
 		ts = iotauth.NewCache(src, iotauth.WithStore(st))
 	}
 	tok, err := fetchToken(cmd.Context(), ts)

@@ -156,7 +156,7 @@ func TestCache_UnknownExceptionThenSuccess_IsNotLatched(t *testing.T) {
 		tok, err := cache.Token(t.Context())
 		require.NoError(t, err, "not latched")
 		assert.True(t, tok.Valid())
-		assert.Equal(t, int64(2), srv.CloudStudio.CreateCalls())
+		assert.Equal(t, int64(2), srv.CloudStudio.Requests(), "the failed creation and the good one")
 	})
 }
 
