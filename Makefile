@@ -6,11 +6,13 @@ BENCHCOUNT ?= 6
 
 .PHONY: test bench fuzz lint
 
-## test: vet and race-test every package of the module and the benchmarks module.
+## test: vet and race-test every package of the module, the benchmarks module
+## and the interop module (independent clients against the emulators).
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	cd benchmarks && $(GO) vet ./... && $(GO) test -count=1 -run . -bench '^$$' ./...
+	cd interop && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## bench: run the benchmarks (see BENCHMARKS.md for the latest results).
 bench:
