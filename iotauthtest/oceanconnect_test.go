@@ -221,3 +221,31 @@ func TestOceanConnect_FailNext_AnswersThePlatformErrorBody(t *testing.T) {
 	assert.Equal(t, "Internal server error.", body["error_desc"])
 	assert.EqualValues(t, 1, s.OceanConnect.Requests())
 }
+
+func TestOceanConnect_Shapes_AreServedAsSelected(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	for _, shape := range OceanConnectShapes() {
+		s.OceanConnect.SetShape(shape)
+		res, err := http.PostForm(s.URL+ocLoginPath, url.Values{"appId": {OceanConnectAppID}, "secret": {OceanConnectSecret}})
+		require.NoError(t, err)
+		var raw map[string]json.RawMessage
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&raw))
+		res.Body.Close()
+		assert.Equal(t, shape.NumericExpiresIn, raw["expiresIn"][0] != '"', shape.Name)
+		want := shape.TokenType
+		if want == "" {
+			want = "Bearer "
+		}
+		assert.Equal(t, `"`+want+`"`, string(raw["tokenType"]), shape.Name)
+		rt, present := raw["refreshToken"]
+		switch shape.RefreshToken {
+		case "absent":
+			assert.False(t, present, shape.Name)
+		case "null":
+			assert.Equal(t, "null", string(rt), shape.Name)
+		default:
+			assert.NotEqual(t, "null", string(rt), shape.Name)
+		}
+	}
+}
