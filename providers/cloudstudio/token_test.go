@@ -3,9 +3,11 @@ package cloudstudio
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,4 +232,40 @@ func mustAtoi(t *testing.T, s string) int {
 	n, err := strconv.Atoi(s)
 	require.NoError(t, err)
 	return n
+}
+
+// TestCache_RotationWithARefusedDelete_InstallsTheNewTokenAndReportsIt: the
+// Cache keeps the rotated token and tells its hook and log that the old
+// one still lives on the platform.
+func TestCache_RotationWithARefusedDelete_InstallsTheNewTokenAndReportsIt(t *testing.T) {
+	srv := newServer(t)
+	var mu sync.Mutex
+	var events []iotauth.Event
+	var logs logBuffer
+	cache := iotauth.NewCache(newProvider(t, srv, nil), iotauth.WithLogger(logs.logger()),
+		iotauth.WithHook(func(ev iotauth.Event) { mu.Lock(); events = append(events, ev); mu.Unlock() }))
+	defer cache.Close()
+	old, err := cache.Token(context.Background())
+	require.NoError(t, err)
+	srv.CloudStudio.RefuseDeletes(true)
+	cache.Invalidate(old)
+	fresh, err := cache.Token(context.Background())
+	require.NoError(t, err)
+	assert.NotEqual(t, old.AccessToken, fresh.AccessToken)
+	assert.Equal(t, int64(2), srv.CloudStudio.Logins(), "one rotation, no extra creation")
+
+	mu.Lock()
+	defer mu.Unlock()
+	var warned bool
+	for _, ev := range events {
+		var e *iotauth.Error
+		if errors.As(ev.Err, &e) && e.Op == opDelete {
+			warned = true
+			assert.ErrorIs(t, ev.Err, iotauth.ErrRevokeRefused)
+			assert.Equal(t, fresh.AccessToken, ev.Token.AccessToken)
+		}
+	}
+	assert.True(t, warned, "the hook saw the refused delete")
+	assert.Contains(t, logs.String(), "ClientAccessTokenID "+old.ID)
+	assert.NotContains(t, logs.String(), old.AccessToken)
 }
