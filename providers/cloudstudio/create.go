@@ -65,7 +65,7 @@ func (p *Provider) create(ctx context.Context) (*iotauth.Token, error) {
 // after the creation is an ErrMalformedResponse.
 func parseCreate(c *httpc.Client, res *httpc.Response) (*iotauth.Token, error) {
 	if res.Status != 200 || decodeException(res.Body) != nil {
-		return nil, failure(c, res)
+		return nil, fail(c, res)
 	}
 	var b createResponse
 	if err := c.DecodeJSON(res, &b); err != nil {

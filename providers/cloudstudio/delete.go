@@ -42,7 +42,7 @@ func (p *Provider) delete(ctx context.Context, t *iotauth.Token) error {
 // empty body) is success, an Exception is a failure.
 func parseDelete(c *httpc.Client, res *httpc.Response) error {
 	if res.Status != 200 || decodeException(res.Body) != nil {
-		return failure(c, res)
+		return fail(c, res)
 	}
 	if len(bytes.TrimSpace(res.Body)) == 0 {
 		return nil

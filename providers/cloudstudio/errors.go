@@ -117,8 +117,8 @@ func callOf(op string) string {
 	return "service"
 }
 
-// failure builds the error for a refused call.
-func failure(c *httpc.Client, res *httpc.Response) error {
+// fail builds the error for a refused call.
+func fail(c *httpc.Client, res *httpc.Response) error {
 	exc := decodeException(res.Body)
 	if exc == nil {
 		return c.Fail(res, httpc.Unknown(res.Status), "", "no Exception in the answer", "")

@@ -16,14 +16,14 @@ const (
 	codeTokenError   = "10101"
 )
 
-// doc is the document every row of errTable cites.
+// doc is the document every row of errorTable cites.
 const doc = "MXCHIP v3 open API (004_eaa5de85ac968f65.txt), 错误码"
 
-// errTable is the provider's one classification of meta.code. The
+// errorTable is the provider's one classification of meta.code. The
 // platform documents no code for refused client credentials, so nothing
 // here is a credential failure; a code it does not list is transient
 // (httpc.Unknown), never latched.
-var errTable = httpc.Table{
+var errorTable = httpc.Table{
 	{Code: codeTokenExpired, Kind: iotauth.ErrTokenRejected, Doc: doc + ": 10100 token过期 (token expired)"},
 	{Code: codeTokenError, Kind: iotauth.ErrTokenRejected, Doc: doc + ": 10101 token错误 (token error)"},
 	{Code: codeBadParams, Kind: iotauth.ErrBadRequest, Doc: doc + ": 10000 参数错误 (bad parameters, see message)"},
@@ -59,7 +59,7 @@ func decode(c *httpc.Client, res *httpc.Response, out any) error {
 	}
 	code := string(env.Meta.Code)
 	if code != codeOK {
-		return c.Fail(res, errTable.Kind(code, res.Status), code, env.Meta.Message, "")
+		return c.Fail(res, errorTable.Kind(code, res.Status), code, env.Meta.Message, "")
 	}
 	if out == nil {
 		return nil
@@ -77,6 +77,6 @@ func rejectionCode(body []byte) bool {
 	if json.Unmarshal(body, &env) != nil || env.Meta == nil {
 		return false
 	}
-	r, ok := errTable.Rule(string(env.Meta.Code))
+	r, ok := errorTable.Rule(string(env.Meta.Code))
 	return ok && r.Kind == iotauth.ErrTokenRejected
 }

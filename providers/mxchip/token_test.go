@@ -218,7 +218,7 @@ func TestToken_EveryDocumentedCode_MapsToItsKind(t *testing.T) {
 		assert.Equal(t, d.Code, ie.Code)
 		assert.Equal(t, d.Status, ie.HTTPStatus)
 	}
-	for _, r := range errTable {
+	for _, r := range errorTable {
 		assert.NotEmpty(t, r.Doc, r.Code)
 	}
 }
