@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/store"
 )
 
 func TestNew_InvalidConfig_NamesTheField(t *testing.T) {
@@ -28,7 +29,7 @@ func TestNew_InvalidConfig_NamesTheField(t *testing.T) {
 		{"expiration not in whole minutes", func(c *Config) { c.Expiration = 90 * time.Second }, "Expiration"},
 		{"negative hold-off", func(c *Config) { c.HoldOff = -time.Second }, "HoldOff"},
 		{"a hold-off", func(c *Config) { c.HoldOff = time.Minute }, "HoldOff"},
-		{"a store", func(c *Config) { c.Store = newMemStore() }, "Store"},
+		{"a store", func(c *Config) { c.Store = store.NewMemory() }, "Store"},
 		{"ftp base URL", func(c *Config) { c.BaseURL = "ftp://gear.cloud.studio" }, "BaseURL"},
 		{"base URL with a query", func(c *Config) { c.BaseURL = "https://gear.cloud.studio/?x=1" }, "BaseURL"},
 	}
@@ -86,7 +87,7 @@ func TestUniqueDescription_IsUniqueAndAtMost255Characters(t *testing.T) {
 // through a Store now; a Store in the Config would be silently unused.
 func TestNew_Store_IsRefusedWithWhatToPassInstead(t *testing.T) {
 	cfg := testConfig("")
-	cfg.Store = newMemStore()
+	cfg.Store = store.NewMemory()
 	_, err := New(cfg)
 	require.ErrorIs(t, err, iotauth.ErrBadRequest)
 	assert.Contains(t, err.Error(), "iotauth.NewCache(p, iotauth.WithStore(s))")

@@ -2,8 +2,6 @@ package cloudstudio
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
 	"github.com/iotauth/iotauth/iotauthtest"
 )
@@ -49,60 +46,6 @@ func newProvider(t *testing.T, srv *iotauthtest.Server, edit func(*Config)) *Pro
 	p, err := New(cfg)
 	require.NoError(t, err)
 	return p
-}
-
-// memStore is an iotauth.Store in memory that can be made to fail and
-// can run a function on each Save.
-type memStore struct {
-	mu     sync.Mutex
-	tokens map[string]*iotauth.Token
-	fail   bool
-	onSave func(*iotauth.Token)
-}
-
-var errStoreDown = errors.New("store unreachable")
-
-func newMemStore() *memStore { return &memStore{tokens: map[string]*iotauth.Token{}} }
-
-func (s *memStore) Load(_ context.Context, key string) (*iotauth.Token, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return nil, errStoreDown
-	}
-	return s.tokens[key], nil
-}
-
-func (s *memStore) Save(_ context.Context, key string, t *iotauth.Token) error {
-	s.mu.Lock()
-	fail, onSave := s.fail, s.onSave
-	if !fail {
-		s.tokens[key] = t
-	}
-	s.mu.Unlock()
-	if fail {
-		return errStoreDown
-	}
-	if onSave != nil {
-		onSave(t)
-	}
-	return nil
-}
-
-func (s *memStore) Delete(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return errStoreDown
-	}
-	delete(s.tokens, key)
-	return nil
-}
-
-func (s *memStore) setFail(v bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail = v
 }
 
 // logBuffer collects log records as text.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/iotauthtest"
+	"github.com/iotauth/iotauth/store"
 )
 
 func TestToken_CreatesAPersistentTokenEachCall(t *testing.T) {
@@ -164,7 +165,7 @@ func TestRevoke_PlatformDown_IsServerError(t *testing.T) {
 // the Cache's store adoption, not the provider's.
 func TestCache_WithStore_ARestartReusesTheStoredToken(t *testing.T) {
 	srv := newServer(t)
-	st := newMemStore()
+	st := store.NewMemory()
 	first := iotauth.NewCache(newProvider(t, srv, nil), iotauth.WithStore(st))
 	a, err := first.Token(context.Background())
 	require.NoError(t, err)
