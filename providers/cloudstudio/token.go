@@ -49,18 +49,24 @@ func (p *Provider) Revoke(ctx context.Context, t *iotauth.Token) error {
 	return p.delete(ctx, t)
 }
 
-// notDeleted reports that old outlives its rotation: an *iotauth.Error with
-// Op DeleteClientAccessToken that keeps the delete's kind and cause.
+// notDeleted reports that old outlives its rotation: the delete's
+// *iotauth.Error (Op DeleteClientAccessToken, its kind, status, code and
+// cause) with a message that names the old token and its expiry.
 func notDeleted(old *iotauth.Token, err error) *iotauth.Error {
-	kind := iotauth.ErrServer
-	var e *iotauth.Error
-	if errors.As(err, &e) && e.Kind != nil {
-		kind = e.Kind
-	}
 	until := "it expires"
 	if !old.Expiry.IsZero() {
 		until = old.Expiry.UTC().Format(time.RFC3339)
 	}
-	return &iotauth.Error{Platform: platform, Op: opDelete, Kind: kind, Err: err,
-		Message: fmt.Sprintf("the replaced token (ClientAccessTokenID %s) was not deleted and stays valid until %s", old.ID, until)}
+	why := fmt.Sprintf("the replaced token (ClientAccessTokenID %s) was not deleted and stays valid until %s", old.ID, until)
+	var e *iotauth.Error
+	if !errors.As(err, &e) {
+		return &iotauth.Error{Platform: platform, Op: opDelete, Kind: iotauth.ErrServer, Message: why, Err: err}
+	}
+	out := *e
+	out.Op = opDelete
+	if out.Message != "" {
+		why += " (" + out.Message + ")"
+	}
+	out.Message = why
+	return &out
 }
