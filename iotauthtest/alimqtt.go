@@ -89,10 +89,15 @@ var alibabaErrorList = []DocumentedError{
 
 // Alibaba emulates the Alibaba Cloud MQTT (onsmqtt) OpenAPI: one RPC
 // endpoint at "/" that dispatches on Action, with parameters from the query
-// string or the form body. It verifies the request signature, refuses stale
-// timestamps and reused nonces, and keeps the device credentials and tokens
-// of AlibabaInstanceID in memory. Tokens expire at the ExpireTime they were
-// applied for, read against the emulator clock.
+// string or the form body. It verifies the request signature (and the
+// SecurityToken of the STS AccessKey), refuses stale timestamps and reused
+// nonces, checks ClientIds (GroupID@@@DeviceID, at most 64 characters, a
+// documented Group ID) and ApplyToken's rules (Actions R, W or R,W; at most
+// 100 sorted Resources; ExpireTime at least 60 s ahead, cut to 30 days),
+// and keeps the device credentials and tokens of AlibabaInstanceID in
+// memory. Tokens expire at their ExpireTime on the emulator clock. Errors
+// are the documented Code/Message/RequestId/HostId bodies with their
+// documented HTTP status (Errors).
 //
 // Logins counts ApplyToken and RegisterDeviceCredential successes,
 // Refreshes counts RefreshDeviceCredential successes.
