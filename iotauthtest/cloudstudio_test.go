@@ -320,3 +320,21 @@ func TestCloudStudio_RevokeAll_InvalidatesEveryToken(t *testing.T) {
 	s.CloudStudio.RevokeAll()
 	assert.Empty(t, s.CloudStudio.Tokens())
 }
+
+func TestCloudStudio_Create_RefusesMissingMembersAndWrongTypes(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	for name, body := range map[string]string{
+		"ClientID as a string":   `{"clientAccessToken":{"Description":"a","ClientID":"79"},"login":{"LoginType":1,"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"}}`,
+		"expiration as a string": `{"clientAccessToken":{"Description":"a","ClientID":79},"login":{"LoginType":1,"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"},"expiration":"60"}`,
+		"no LoginType":           `{"clientAccessToken":{"Description":"a","ClientID":79},"login":{"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"}}`,
+		"no Description":         `{"clientAccessToken":{"ClientID":79},"login":{"LoginType":1,"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"}}`,
+		"LoginType 2":            `{"clientAccessToken":{"Description":"a","ClientID":79},"login":{"LoginType":2,"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"}}`,
+	} {
+		res, err := http.Post(s.URL+cloudStudioCreatePath, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.NotEqual(t, http.StatusOK, res.StatusCode, name)
+	}
+	assert.Zero(t, s.CloudStudio.Logins())
+}
