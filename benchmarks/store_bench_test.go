@@ -2,7 +2,6 @@ package benchmarks
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/internal/redistest"
 	"github.com/iotauth/iotauth/store"
 	"github.com/iotauth/iotauth/store/redisstore"
 )
@@ -42,10 +40,7 @@ func redisClient(b *testing.B, addr string) *redis.Client {
 func BenchmarkStoreRead(b *testing.B) {
 	ctx := context.Background()
 	// One redis-server for the sub-benchmarks that need it, when installed.
-	addr := ""
-	if _, err := exec.LookPath("redis-server"); err == nil {
-		addr = redistest.Start(b).Addr()
-	}
+	addr := startRedis(b)
 
 	hit := func(b *testing.B, opts ...iotauth.CacheOption) {
 		c := iotauth.NewCache(iotauth.TokenSourceFunc(func(context.Context) (*iotauth.Token, error) {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/iotauth/iotauth/internal/redistest"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 	"github.com/iotauth/iotauth/store/redisstore"
 	"github.com/iotauth/iotauth/store/storetest"
 )

@@ -14,7 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/internal/redistest"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 	"github.com/iotauth/iotauth/iotauthtest"
 	"github.com/iotauth/iotauth/store/redisstore"
 )

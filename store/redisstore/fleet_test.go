@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/internal/redistest"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 	"github.com/iotauth/iotauth/iotauthtest"
 )
 

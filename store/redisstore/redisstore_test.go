@@ -17,7 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/internal/redistest"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 	"github.com/iotauth/iotauth/store"
 	"github.com/iotauth/iotauth/store/redisstore"
 	"github.com/iotauth/iotauth/store/storetest"
