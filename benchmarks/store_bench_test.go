@@ -37,6 +37,17 @@ func redisClient(b *testing.B, addr string) *redis.Client {
 	return rdb
 }
 
+// redisStore is a Store on the redis-server at addr, skipping the benchmark
+// when there is none.
+func redisStore(b *testing.B, addr string) *redisstore.Store {
+	b.Helper()
+	s, err := redisstore.New(redisClient(b, addr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 func BenchmarkStoreRead(b *testing.B) {
 	ctx := context.Background()
 	// One redis-server for the sub-benchmarks that need it, when installed.
@@ -72,7 +83,7 @@ func BenchmarkStoreRead(b *testing.B) {
 
 	b.Run("path=cache-hit/store=none", func(b *testing.B) { hit(b) })
 	b.Run("path=cache-hit/store=redis", func(b *testing.B) {
-		hit(b, iotauth.WithStore(redisstore.New(redisClient(b, addr))))
+		hit(b, iotauth.WithStore(redisStore(b, addr)))
 	})
 	b.Run("path=load/store=memory", func(b *testing.B) { load(b, store.NewMemory()) })
 	b.Run("path=load/store=file", func(b *testing.B) {
@@ -82,5 +93,5 @@ func BenchmarkStoreRead(b *testing.B) {
 		}
 		load(b, s)
 	})
-	b.Run("path=load/store=redis", func(b *testing.B) { load(b, redisstore.New(redisClient(b, addr))) })
+	b.Run("path=load/store=redis", func(b *testing.B) { load(b, redisStore(b, addr)) })
 }

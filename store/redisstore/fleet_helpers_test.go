@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/iotauthtest"
@@ -20,6 +22,14 @@ import (
 // devicesPath is the emulator's protected OceanConnect call: 200 with the
 // current token, 403 error_code 1010005 with a stale one.
 const devicesPath = "/iocm/app/dm/v1.4.0/devices"
+
+// newStore returns a Store on rdb, failing tb when New fails.
+func newStore(tb testing.TB, rdb redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
+	tb.Helper()
+	s, err := redisstore.New(rdb, opts...)
+	require.NoError(tb, err)
+	return s
+}
 
 // replica is one member of a fleet: its own Redis connection and store, a
 // cache over its own OceanConnect provider, and an HTTP client whose
@@ -48,7 +58,12 @@ func newReplica(platformURL, redisAddr string, opts ...iotauth.CacheOption) (*re
 	// ContextTimeoutEnabled, as the package documentation recommends, makes
 	// go-redis end each command at the store timeout the cache sets.
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, ContextTimeoutEnabled: true})
-	cache := iotauth.NewCache(p, append([]iotauth.CacheOption{iotauth.WithStore(redisstore.New(rdb))}, opts...)...)
+	s, err := redisstore.New(rdb)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	cache := iotauth.NewCache(p, append([]iotauth.CacheOption{iotauth.WithStore(s)}, opts...)...)
 	// One idle connection per goroutine: the default two would make every
 	// other request dial, and a busy fleet run out of ephemeral ports.
 	base := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second}

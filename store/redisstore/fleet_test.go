@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 	"github.com/iotauth/iotauth/iotauthtest"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 )
 
 // The fleet test runs the test binary again as worker processes. These

@@ -25,13 +25,13 @@ func (s *Store) Watch(ctx context.Context, key string, fn func(*iotauth.Token)) 
 	if err := s.check(ctx, key); err != nil {
 		return nil, err
 	}
-	ps, err := s.subscribe(ctx)
+	ps, err := s.subscribe(ctx, s.channelFor(key))
 	if err != nil {
-		return nil, fail("watch", err)
+		return nil, s.fail("watch", err)
 	}
 	done := make(chan struct{})
 	msgs := ps.Channel()
-	want := s.redisKey(key)
+	want := s.tokenKey(key)
 	go func() {
 		defer close(done)
 		for m := range msgs {
@@ -59,14 +59,14 @@ func (s *Store) Watch(ctx context.Context, key string, fn func(*iotauth.Token)) 
 // ctx's deadline even when the client ignores contexts: go-redis dials and
 // sends SUBSCRIBE on the calling goroutine, so both run on one of their own.
 // A subscription confirmed after ctx ended is closed, not leaked.
-func (s *Store) subscribe(ctx context.Context) (*redis.PubSub, error) {
+func (s *Store) subscribe(ctx context.Context, channel string) (*redis.PubSub, error) {
 	type result struct {
 		ps  *redis.PubSub
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		ps := s.rdb.Subscribe(ctx, s.channel)
+		ps := s.rdb.Subscribe(ctx, channel)
 		msg, err := ps.Receive(ctx)
 		if err == nil {
 			if _, ok := msg.(*redis.Subscription); !ok {
