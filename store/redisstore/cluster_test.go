@@ -1,0 +1,73 @@
+package redisstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
+	"github.com/iotauth/iotauth/store/storetest"
+)
+
+// clusterClient is a Cluster client with go-redis's default options (a
+// slot map reloaded every 60 s) but ContextTimeoutEnabled.
+func clusterClient(t *testing.T, c *redistest.Cluster) *redis.ClusterClient {
+	t.Helper()
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+func TestCluster_Conformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("forms a Redis Cluster; skipped with -short")
+	}
+	c := redistest.StartCluster(t, 3, 0, time.Second)
+	storetest.Run(t, func(t *testing.T) iotauth.Store { return newStore(t, clusterClient(t, c)) })
+}
+
+func TestCluster_MasterOfTheCredentialKilled_StoreWorksSoonAfterThePromotion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("forms a Redis Cluster; skipped with -short")
+	}
+	c := redistest.StartCluster(t, 3, 1, time.Second)
+	s := newStore(t, clusterClient(t, c))
+	key := storetest.Key(t)
+	ctx := ctxFor(t, time.Minute)
+	require.NoError(t, s.Save(ctx, key, storetest.Token(1, time.Hour)))
+	l, err := s.Lock(ctx, key, time.Minute)
+	require.NoError(t, err)
+	got, _ := watch(t, s, key)
+
+	old := c.MasterOf(tagged(key))
+	old.Kill()
+	require.Eventually(t, func() bool { return c.MasterOf(tagged(key)) != old }, 20*time.Second, 20*time.Millisecond, "no replica promoted")
+	promoted := time.Now()
+
+	// The client's slot map still names the dead master; its own reload
+	// comes after 60 s. The store's failed calls make it reload at once.
+	var tok *iotauth.Token
+	require.Eventually(t, func() bool {
+		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		tok, err = s.Load(cctx, key)
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond, "the store never reached the promoted replica")
+	t.Logf("store answering %v after the promotion", time.Since(promoted).Round(time.Millisecond))
+	assert.Less(t, time.Since(promoted), 5*time.Second)
+	require.NotNil(t, tok, "the replica had the token")
+	assert.Equal(t, "access-1-SECRET", tok.AccessToken)
+
+	// The token, its lock and its channel moved together.
+	require.NoError(t, l.Renew(ctx, time.Minute), "the lock is on the promoted replica")
+	_, err = s.Lock(ctx, key, time.Second)
+	require.ErrorIs(t, err, iotauth.ErrLockHeld)
+	require.NoError(t, s.Save(ctx, key, storetest.Token(2, time.Hour)))
+	assert.Equal(t, "access-2-SECRET", receive(t, got).AccessToken, "the watch resubscribed")
+	require.NoError(t, l.Unlock(ctx))
+}
