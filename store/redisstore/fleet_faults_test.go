@@ -192,6 +192,24 @@ func TestFleetFault_LockNeverReleased_TheLeaseExpiryHandsOver(t *testing.T) {
 	assert.EqualValues(t, 1, fleet[0].cache.Stats().Logins, "the waiting replica logged in once the lease ran out")
 }
 
+func TestFleetFault_LockKeySetWithoutTTL_AReplicaTakesOverWithinALease(t *testing.T) {
+	const lease = 200 * time.Millisecond
+	rs, emu, fleet := faultFleet(t, 3, iotauth.WithLease(lease))
+
+	// A lock key left for good: a crashed older version, a manual SET.
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer rdb.Close()
+	key := fleet[0].cache.Describe().StoreKey
+	require.NoError(t, rdb.Set(context.Background(), "{"+key+"}:lock", "stale", 0).Err())
+
+	start := time.Now()
+	require.Empty(t, callAll(fleet, 5), "every replica gets a token")
+	took := time.Since(start)
+	t.Logf("a token after %v with a %v lease", took, lease)
+	assert.Less(t, took, 4*lease, "the stale lock held the fleet back")
+	assert.EqualValues(t, 1, tokensIssued(emu), "one replica logged in for the fleet")
+}
+
 func TestFleetFault_LockHolderProcessKilledMidLogin_TheLeaseExpiryHandsOver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a worker process; skipped with -short")
