@@ -31,14 +31,14 @@
 // that itself holds a {…} pair moves every credential into the prefix's
 // slot; keep braces out of the prefix.)
 //
-// Before this layout the token was at PK, the lock at PK:lock and every
-// credential shared the channel P + DefaultChannel. Load still finds a token
-// stored at PK when P{K} holds none, and Delete removes both, so a fleet
-// upgraded in place keeps its stored token. During a rolling upgrade the old
-// and the new processes take different locks and listen on different
-// channels: each side logs in at most once for the other; to avoid even
-// that, give the new processes WithChannel(P + DefaultChannel) until the
-// old ones are gone (the locks still differ).
+// Earlier versions kept the token at PK, the lock at PK:lock, and published
+// every credential on the channel P + DefaultChannel. Load still finds a
+// token stored at PK when P{K} holds none, and Delete removes both, so a
+// fleet upgraded in place keeps its stored token. While old and new
+// processes run side by side they take different locks, so an old and a new
+// process may log in at the same time; giving the new ones
+// WithChannel(P + DefaultChannel) until the old ones are gone makes them
+// adopt the tokens the old ones publish (Watch accepts both layouts' keys).
 //
 // # Redis Cluster and Sentinel
 //

@@ -610,3 +610,20 @@ func waitUntilBusy(t *testing.T, addr string) {
 		return err != nil && strings.Contains(err.Error(), "timeout")
 	}, 2*time.Second, 5*time.Millisecond, "Redis never became busy")
 }
+
+func TestWatch_OnTheOldSharedChannel_AdoptsWhatAnOlderVersionPublishes(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := client(t, srv.Addr())
+	ctx := ctxFor(t, 10*time.Second)
+	key := storetest.Key(t)
+	s := newStore(t, rdb, redisstore.WithChannel(redisstore.DefaultChannel))
+	got, _ := watch(t, s, key)
+	// What an older version sends on Save: the token at key, and on the
+	// shared channel a message naming key (length-prefixed), then the token.
+	require.NoError(t, s.Save(ctx, key, storetest.Token(7, time.Hour)))
+	require.Equal(t, "access-7-SECRET", receive(t, got).AccessToken)
+	encoded, err := rdb.Get(ctx, tagged(key)).Result()
+	require.NoError(t, err)
+	require.NoError(t, rdb.Publish(ctx, redisstore.DefaultChannel, fmt.Sprintf("%d:%s%s", len(key), key, encoded)).Err())
+	require.Equal(t, "access-7-SECRET", receive(t, got).AccessToken, "the old layout's message is adopted")
+}

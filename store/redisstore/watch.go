@@ -31,12 +31,12 @@ func (s *Store) Watch(ctx context.Context, key string, fn func(*iotauth.Token)) 
 	}
 	done := make(chan struct{})
 	msgs := ps.Channel()
-	want := s.tokenKey(key)
+	want, legacy := s.tokenKey(key), s.legacyKey(key)
 	go func() {
 		defer close(done)
 		for m := range msgs {
 			rk, encoded, ok := parseMessage(m.Payload)
-			if !ok || rk != want {
+			if !ok || (rk != want && rk != legacy) {
 				continue
 			}
 			t, err := s.codec.Decode(key, []byte(encoded))
