@@ -16,11 +16,12 @@ import (
 	"github.com/iotauth/iotauth/store/storetest"
 )
 
-// clusterClient is a Cluster client with go-redis's default options (a
-// slot map reloaded every 60 s) but ContextTimeoutEnabled.
+// clusterClient is a Cluster client with go-redis's default options: a
+// slot map reloaded every 60 s, contexts' deadlines not applied to
+// commands (the store bounds its calls itself).
 func clusterClient(t *testing.T, c *redistest.Cluster) *redis.ClusterClient {
 	t.Helper()
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), ContextTimeoutEnabled: true})
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }

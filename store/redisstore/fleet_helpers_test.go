@@ -46,17 +46,18 @@ type replica struct {
 
 // newClient connects to the Redis topology named by spec: a host:port, or
 // "cluster:" and the nodes' addresses, or "sentinel:" the master's name and
-// the sentinels' addresses, comma-separated. Clients keep go-redis's default
-// options but for ContextTimeoutEnabled, as the package documentation
-// recommends: it makes go-redis end each command at the store timeout the
-// cache sets.
+// the sentinels' addresses, comma-separated. Cluster and Sentinel clients
+// have go-redis's default options, as a user who read nothing would build
+// them. A single server's client has ContextTimeoutEnabled, as the package
+// documentation recommends: go-redis then ends each command at the store
+// timeout the cache sets.
 func newClient(spec string) redis.UniversalClient {
 	if addrs, ok := strings.CutPrefix(spec, "cluster:"); ok {
-		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ","), ContextTimeoutEnabled: true})
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
 	}
 	if rest, ok := strings.CutPrefix(spec, "sentinel:"); ok {
 		name, addrs, _ := strings.Cut(rest, ",")
-		return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: name, SentinelAddrs: strings.Split(addrs, ","), ContextTimeoutEnabled: true})
+		return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: name, SentinelAddrs: strings.Split(addrs, ",")})
 	}
 	return redis.NewClient(&redis.Options{Addr: spec, ContextTimeoutEnabled: true})
 }

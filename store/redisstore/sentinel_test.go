@@ -19,9 +19,8 @@ func TestSentinel_MasterKilled_StoreWorksAfterTheFailover(t *testing.T) {
 		t.Skip("forms a Sentinel group; skipped with -short")
 	}
 	g := redistest.StartSentinel(t, 1, 3, time.Second)
-	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName: g.MasterName(), SentinelAddrs: g.SentinelAddrs(), ContextTimeoutEnabled: true,
-	})
+	// go-redis's default options.
+	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: g.MasterName(), SentinelAddrs: g.SentinelAddrs()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	s := newStore(t, rdb)
 	key := storetest.Key(t)
