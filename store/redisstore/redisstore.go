@@ -25,9 +25,10 @@
 // # Keys: one credential, one slot
 //
 // For the store key K and prefix P, the token is at P{K}, its fleet lock at
-// P{K}:lock and its notifications go to the channel P{K}:tokens. The braces
-// are a Redis Cluster hash tag: the three live in one slot, on one master,
-// so a failover takes all of a credential's state or none of it. (A prefix
+// P{K}:lock, saved tokens are published on the channel P{K}:tokens and
+// rotation notices (Announce) on P{K}:rotation. The braces are a Redis
+// Cluster hash tag: all of them live in one slot, on one master, so a
+// failover takes all of a credential's state or none of it. (A prefix
 // that itself holds a {…} pair moves every credential into the prefix's
 // slot; keep braces out of the prefix.)
 //
@@ -121,9 +122,10 @@ type Store struct {
 }
 
 var (
-	_ iotauth.Store   = (*Store)(nil)
-	_ iotauth.Locker  = (*Store)(nil)
-	_ iotauth.Watcher = (*Store)(nil)
+	_ iotauth.Store     = (*Store)(nil)
+	_ iotauth.Locker    = (*Store)(nil)
+	_ iotauth.Watcher   = (*Store)(nil)
+	_ iotauth.Announcer = (*Store)(nil)
 )
 
 // Option configures New.
@@ -309,7 +311,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 }
 
 // message is what Save publishes: the token's Redis key, length-prefixed,
-// then the encoded token.
+// then the encoded token (nothing, for a rotation notice).
 func message(redisKey string, encoded []byte) string {
 	return strconv.Itoa(len(redisKey)) + ":" + redisKey + string(encoded)
 }

@@ -448,6 +448,9 @@ func TestStore_ZeroValue_EveryCallFailsWithoutPanicking(t *testing.T) {
 	require.Error(t, err)
 	_, err = s.Watch(t.Context(), key, func(*iotauth.Token) {})
 	require.Error(t, err)
+	require.Error(t, s.Announce(t.Context(), key))
+	_, err = s.WatchAnnouncements(t.Context(), key, func() {})
+	require.Error(t, err)
 }
 
 func TestLock_KeyWithoutTTL_OneLockerTakesOverWithinALease(t *testing.T) {
@@ -626,4 +629,48 @@ func TestWatch_OnTheOldSharedChannel_AdoptsWhatAnOlderVersionPublishes(t *testin
 	require.NoError(t, err)
 	require.NoError(t, rdb.Publish(ctx, redisstore.DefaultChannel, fmt.Sprintf("%d:%s%s", len(key), key, encoded)).Err())
 	require.Equal(t, "access-7-SECRET", receive(t, got).AccessToken, "the old layout's message is adopted")
+}
+
+func TestAnnounce_ReachesEveryWatcherOfTheKeyOnly(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := ctxFor(t, 10*time.Second)
+	key, other := storetest.Key(t), storetest.Key(t)
+	announcer := newStore(t, client(t, srv.Addr()))
+	notices := make(chan string, 16)
+	for i, k := range []string{key, key, other} {
+		s := newStore(t, client(t, srv.Addr()))
+		stop, err := s.WatchAnnouncements(ctx, k, func() { notices <- fmt.Sprintf("watcher %d", i) })
+		require.NoError(t, err)
+		t.Cleanup(stop)
+	}
+	tokens, _ := watch(t, newStore(t, client(t, srv.Addr())), key)
+
+	require.NoError(t, announcer.Announce(ctx, key))
+	var got []string
+	for range 2 {
+		select {
+		case n := <-notices:
+			got = append(got, n)
+		case <-time.After(5 * time.Second):
+			t.Fatal("a watcher of the key got no notice")
+		}
+	}
+	assert.ElementsMatch(t, []string{"watcher 0", "watcher 1"}, got)
+	select {
+	case n := <-notices:
+		t.Fatalf("%s, watching another key, got the notice", n)
+	case tok := <-tokens:
+		t.Fatalf("a token watcher got %v from a notice", tok)
+	case <-time.After(200 * time.Millisecond):
+	}
+	// The notice travels in the credential's slot and holds no token.
+	sub := client(t, srv.Addr()).Subscribe(ctx, tagged(key)+":rotation")
+	defer sub.Close()
+	_, err := sub.Receive(ctx)
+	require.NoError(t, err)
+	require.NoError(t, announcer.Announce(ctx, key))
+	msg, err := sub.ReceiveMessage(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("%d:%s", len(tagged(key)), tagged(key)), msg.Payload)
+	assert.Equal(t, redistest.Slot(tagged(key)), redistest.Slot(msg.Channel))
 }
