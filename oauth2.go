@@ -50,7 +50,7 @@ func (a toOAuth2) Token() (*oauth2.Token, error) {
 		return nil, err
 	}
 	if t == nil || t.AccessToken == "" {
-		return nil, &Error{Platform: platformOf(a.src), Op: "token", Kind: ErrMalformedResponse,
+		return nil, &Error{Platform: Describe(a.src).Name, Op: "token", Kind: ErrMalformedResponse,
 			Message: "source returned no access token"}
 	}
 	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: t.Type(), Expiry: t.Expiry}, nil
@@ -85,8 +85,9 @@ func FromOAuth2(ts oauth2.TokenSource) TokenSource {
 
 type fromOAuth2 struct{ ts oauth2.TokenSource }
 
-// Platform implements Platformer.
-func (fromOAuth2) Platform() string { return "oauth2" }
+// Describe names the platform "oauth2"; its other fields are a custom
+// source's (see Platform).
+func (fromOAuth2) Describe() Platform { return Platform{Name: "oauth2"} }
 
 func (f fromOAuth2) Token(ctx context.Context) (*Token, error) {
 	if f.ts == nil {

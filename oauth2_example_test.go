@@ -52,6 +52,6 @@ func ExampleFromOAuth2() {
 			fmt.Println(err)
 		}
 	}
-	fmt.Println("token requests:", requests, "platform:", cache.Platform())
+	fmt.Println("token requests:", requests, "platform:", cache.Describe().Name)
 	// Output: token requests: 1 platform: oauth2
 }

@@ -194,7 +194,7 @@ func TestFromOAuth2_CacheAndTransport_OneTokenRequestManyCalls(t *testing.T) {
 	src := iotauth.FromOAuth2(s.config("s3cret").TokenSource(context.Background()))
 	cache := iotauth.NewCache(src)
 	defer cache.Close()
-	assert.Equal(t, "oauth2", cache.Platform())
+	assert.Equal(t, "oauth2", cache.Describe().Name)
 
 	hc := &http.Client{Transport: iotauth.NewTransport(cache, nil, iotauth.WithHosts(s.Listener.Addr().String()))}
 	var wg sync.WaitGroup

@@ -146,14 +146,16 @@ func New(opts ...Option) (*Recorder, error) {
 	return r, nil
 }
 
-// NewCache is iotauth.NewCache(src, opts...) with the Recorder's hook, and
-// the cache observed until Forget. A WithHook among opts is replaced: pass
-// it to New as WithHook instead.
+// NewCache is iotauth.NewCache(src, opts...) with the Recorder's hook and
+// iotauth.WithHitCounting (for iotauth.cache.hits), and the cache observed
+// until Forget. A WithHook among opts is replaced: pass it to New as
+// WithHook instead. Like iotauth.NewCache, it panics on a nil src or option.
 func (r *Recorder) NewCache(src iotauth.TokenSource, opts ...iotauth.CacheOption) *iotauth.Cache {
 	t := &tracked{}
-	opts = append(opts[:len(opts):len(opts)], iotauth.WithHook(func(ev iotauth.Event) { r.record(t, ev) }))
+	opts = append(opts[:len(opts):len(opts)], iotauth.WithHitCounting(),
+		iotauth.WithHook(func(ev iotauth.Event) { r.record(t, ev) }))
 	c := iotauth.NewCache(src, opts...)
-	t.cache, t.platform = c, c.Platform()
+	t.cache, t.platform = c, c.Describe().Name
 	r.mu.Lock()
 	r.caches[c] = t
 	r.mu.Unlock()
