@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitOK
 	}
 	code := exitCode(err)
-	msg := oneLine(err.Error())
+	msg := describeError(err)
 	if !strings.HasPrefix(msg, "iotauth: ") {
 		msg = "iotauth: " + msg
 	}
