@@ -251,3 +251,14 @@ func TestHelp_EveryExample_Runs(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+func TestToken_AlibabaJSON_TypeIsMQTT(t *testing.T) {
+	_, env := emulator(t)
+	r := cli(t, env, "token", "--platform", "alimqtt", "--resources", "iotauth/test/#", "--format", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var got struct {
+		TokenType string `json:"token_type"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
+	assert.Equal(t, "MQTT", got.TokenType)
+}
