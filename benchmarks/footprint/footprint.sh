@@ -20,12 +20,13 @@ build() { # name, source file, go.mod lines
 	printf 'module example.com/%s\n\ngo 1.25.0\n%s\n' "$1" "$3" >"$dir/go.mod"
 	(cd "$dir" && GOWORK=off GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 &&
 		GOWORK=off go build -trimpath -ldflags='-s -w' -o "$dir/bin" . &&
-		printf '| %s | %d | %s |\n' "$1" "$(GOWORK=off go list -m all | wc -l)" \
+		printf '| %s | %d | %d | %s |\n' "$1" "$(GOWORK=off go list -m all | wc -l)" \
+			"$(go version -m "$dir/bin" | grep -cE '^\s+(mod|dep)\s')" \
 			"$(numfmt --to=iec-i --suffix=B --format='%.1f' "$(stat -c %s "$dir/bin")")")
 }
 
-echo '| program | modules in `go list -m all` | binary (-s -w) |'
-echo '|---|---|---|'
+echo '| program | modules in `go list -m all` (with the main module) | modules linked into the binary (with the main module) | binary (-s -w) |'
+echo '|---|---|---|---|'
 build iotauth iotauth.go.txt "require github.com/iotauth/iotauth v0.0.0
 replace github.com/iotauth/iotauth => $root"
 build oauth2 oauth2.go.txt "require golang.org/x/oauth2 $oauth2v"
