@@ -196,11 +196,11 @@ func TestRecorder_RefusedCredentials_FailureByKindAndNoSecretAnywhere(t *testing
 	assert.Equal(t, "100208", code.AsString(), "the platform's code")
 	for _, s := range spans {
 		for _, kv := range s.Attributes() {
-			assert.NotContains(t, kv.Value.Emit(), wrong)
+			assert.NotContains(t, kv.Value.String(), wrong)
 		}
 		for _, ev := range s.Events() {
 			for _, kv := range ev.Attributes {
-				assert.NotContains(t, kv.Value.Emit(), wrong)
+				assert.NotContains(t, kv.Value.String(), wrong)
 			}
 		}
 	}
