@@ -28,9 +28,13 @@ test:
 modules:
 	@for m in $(MODULES) $(CURDIR)/benchmarks; do echo ".$${m#$(CURDIR)}"; done
 
-## tidy: check that every module's go.mod and go.sum are tidy on their own
-## (GOWORK=off: as a user fetching the module sees them).
+## tidy: check that go.work uses every go.mod of the repository (else "test"
+## would skip it), and that every module's go.mod and go.sum are tidy on their
+## own (GOWORK=off: as a user fetching the module sees them).
 tidy:
+	@missing=$$(find . -name go.mod -not -path './.git/*' -not -path '*/testdata/*' -exec dirname {} \; | \
+	  while read d; do d=$$(cd $$d && pwd); case " $(MODULES) $(CURDIR)/benchmarks " in *" $$d "*) ;; *) echo ".$${d#$(CURDIR)}";; esac; done); \
+	  if [ -n "$$missing" ]; then echo "go.work does not use: $$missing (run 'go work use' on them)"; exit 1; fi
 	@set -e; for m in $(MODULES) $(CURDIR)/benchmarks; do \
 	  (cd $$m && GOWORK=off $(GO) mod tidy -diff) || { echo "go.mod of .$${m#$(CURDIR)} is not tidy: run 'go mod tidy' there"; exit 1; }; \
 	done
