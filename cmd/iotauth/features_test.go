@@ -262,3 +262,12 @@ func TestToken_AlibabaJSON_TypeIsMQTT(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
 	assert.Equal(t, "MQTT", got.TokenType)
 }
+
+func TestErrors_MQTTWrongSecret_OneLine(t *testing.T) {
+	_, env := emulator(t)
+	r := cli(t, with(env, "IOTAUTH_MXCHIP_CLIENT_SECRET", "wrong-mxchip-secret"), "mqtt", "--platform", "mxchip")
+	assert.NotEqual(t, 0, r.code)
+	requireOneLine(t, r)
+	assert.NotContains(t, r.stderr, "WARN")
+	assert.NotContains(t, r.stderr, "wrong-mxchip-secret")
+}

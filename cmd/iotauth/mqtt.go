@@ -70,7 +70,7 @@ func mqttLogin(cmd *cobra.Command, s *settings) (iotauth.MQTTLogin, error) {
 		if err != nil {
 			return iotauth.MQTTLogin{}, err
 		}
-		mc, err := p.NewClient(iotauth.NewCache(p)).CreateMQTTClient(ctx, appID)
+		mc, err := p.NewClient(commandCache(cmd, p)).CreateMQTTClient(ctx, appID)
 		if err != nil {
 			return iotauth.MQTTLogin{}, platformError(err)
 		}

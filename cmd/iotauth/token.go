@@ -154,11 +154,11 @@ func obtainToken(cmd *cobra.Command, getenv func(string) string) (*obtained, err
 	if err != nil {
 		return nil, err
 	}
-	opts := []iotauth.CacheOption{iotauth.WithLogger(slog.New(warnings{cmd.ErrOrStderr()}))}
+	var opts []iotauth.CacheOption
 	if st != nil && iotauth.Describe(src).StoreKey != "" {
 		opts = append(opts, iotauth.WithStore(st))
 	}
-	tok, err := fetchToken(cmd.Context(), iotauth.NewCache(src, opts...))
+	tok, err := fetchToken(cmd.Context(), commandCache(cmd, src, opts...))
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +176,14 @@ func obtainToken(cmd *cobra.Command, getenv func(string) string) (*obtained, err
 		}
 	}
 	return got, nil
+}
+
+// commandCache is the Cache of a command run: its warnings are printed on
+// one line each, and a failed login or refresh only once, as the command's
+// error.
+func commandCache(cmd *cobra.Command, src iotauth.TokenSource, opts ...iotauth.CacheOption) *iotauth.Cache {
+	opts = append([]iotauth.CacheOption{iotauth.WithLogger(slog.New(warnings{cmd.ErrOrStderr()}))}, opts...)
+	return iotauth.NewCache(src, opts...)
 }
 
 // fetchToken gets one token, classifying errors that are not the platform's.
