@@ -13,7 +13,7 @@ BENCHCOUNT ?= 6
 # (compiled and vetted by "test", run by "bench").
 MODULES := $(filter-out %/benchmarks,$(shell $(GO) list -m -f '{{.Dir}}'))
 
-.PHONY: test bench fuzz lint tidy modules
+.PHONY: test bench fuzz lint tidy modules rootdeps
 
 ## test: vet and race-test every package of every module; vet and compile the benchmarks.
 test:
@@ -38,6 +38,16 @@ tidy:
 	@set -e; for m in $(MODULES) $(CURDIR)/benchmarks; do \
 	  (cd $$m && GOWORK=off $(GO) mod tidy -diff) || { echo "go.mod of .$${m#$(CURDIR)} is not tidy: run 'go mod tidy' there"; exit 1; }; \
 	done
+
+space := $(subst ,, )
+# ROOT_FORBIDDEN: modules the root module must not require, even for its
+# tests: they belong in the module that needs them.
+ROOT_FORBIDDEN := github.com/spf13/cobra github.com/redis/go-redis github.com/eclipse/paho.mqtt.golang github.com/aliyun/alibaba-cloud-sdk-go go.opentelemetry.io/otel
+
+## rootdeps: check that the root module's graph has none of ROOT_FORBIDDEN.
+rootdeps:
+	@found=$$(GOWORK=off $(GO) mod graph | tr ' ' '\n' | sed 's/@.*//' | sort -u | grep -E '^($(subst $(space),|,$(strip $(ROOT_FORBIDDEN))))(/v[0-9]+)?$$' || true); \
+	  if [ -n "$$found" ]; then echo "the root module's graph has: $$found"; exit 1; fi
 
 ## bench: run the benchmarks (see BENCHMARKS.md for the latest results).
 bench:
