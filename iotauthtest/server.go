@@ -1,3 +1,11 @@
+// Package iotauthtest emulates the platforms iotauth supports, on one
+// loopback HTTP server, for iotauth's own tests, its demo, and users' tests.
+//
+// Each platform keeps its documented request and response shapes, error
+// bodies and quirks (OceanConnect keeps only the last token valid, MXCHIP
+// answers errors with HTTP 200, Cloud Studio locks an account behind a
+// captcha, Alibaba verifies request signatures), counts the calls it
+// receives, and can be told to misbehave through its Faults.
 package iotauthtest
 
 import (
