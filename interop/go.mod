@@ -1,6 +1,6 @@
 module github.com/iotauth/iotauth/interop
 
-go 1.25
+go 1.25.0
 
 replace github.com/iotauth/iotauth => ..
 
