@@ -34,13 +34,14 @@ type Client struct {
 	r        *resty.Client
 }
 
-// New returns a Client for platform over hc, or over a client with
-// DefaultTimeout when hc is nil.
+// New returns a Client for platform over a copy of hc, or over a client
+// with DefaultTimeout when hc is nil. The copy refuses the redirects that
+// could carry a credential elsewhere (see guard); hc is not modified.
 func New(platform string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	r := resty.NewWithClient(hc).
+	r := resty.NewWithClient(guard(hc)).
 		SetLogger(quietLogger{}).
 		SetDoNotParseResponse(true)
 	return &Client{Platform: platform, r: r}
@@ -115,6 +116,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 func (c *Client) transportError(ctx context.Context, op string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("iotauth: %s %s: %w", c.Platform, op, ctxErr)
+	}
+	if re := c.asRedirect(op, err); re != nil {
+		return re
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
