@@ -5,6 +5,7 @@
 package redirecttest
 
 import (
+	"context"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -193,6 +194,39 @@ func (f *Front) RequireRefused(t testing.TB, err error, target Target, secrets .
 		}
 		if strings.Contains(out, "steal") {
 			t.Errorf("error printed with %s holds the target's path or query: %s", verb, out)
+		}
+	}
+}
+
+// Call is one of a provider's calls to its platform.
+type Call struct {
+	Name string
+	// Match selects the requests to redirect; nil redirects every request.
+	Match func(*http.Request) bool
+	// Prepare builds the provider over f (f.URL, f.Client() or f.CAPEM()),
+	// does what must succeed before the call (such as a login), and
+	// returns the call.
+	Prepare func(t *testing.T, f *Front) func(context.Context) error
+}
+
+// Run tries every call with every status to every other-origin target, each
+// on a fresh Front over upstream, and requires each to be refused without
+// reaching the target and without secrets in its error.
+func Run(t *testing.T, upstream string, calls []Call, secrets ...string) {
+	for _, c := range calls {
+		for _, target := range Targets {
+			for _, status := range Statuses {
+				t.Run(fmt.Sprintf("%s/%s/%d", c.Name, target, status), func(t *testing.T) {
+					f := NewFront(t, upstream)
+					do := c.Prepare(t, f)
+					match := c.Match
+					if match == nil {
+						match = func(*http.Request) bool { return true }
+					}
+					f.Redirect(status, target, match)
+					f.RequireRefused(t, do(context.Background()), target, secrets...)
+				})
+			}
 		}
 	}
 }
