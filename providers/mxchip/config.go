@@ -62,15 +62,6 @@ func New(cfg Config) (*Provider, error) {
 	}, nil
 }
 
-// String describes the provider without its secret: fmt cannot call the
-// secret's own redaction through an unexported field.
-func (p *Provider) String() string {
-	return "mxchip.Provider{BaseURL: " + p.base + ", ClientID: " + p.clientID + ", ClientSecret: " + p.secret.String() + "}"
-}
-
-// GoString is String, so %#v does not reveal the secret either.
-func (p *Provider) GoString() string { return p.String() }
-
 // Platform returns "mxchip".
 func (p *Provider) Platform() string { return Platform }
 

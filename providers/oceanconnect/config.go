@@ -1,7 +1,6 @@
 package oceanconnect
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,45 +45,6 @@ type Config struct {
 
 	// Logger receives the InsecureSkipVerify warning; slog.Default when nil.
 	Logger *slog.Logger
-}
-
-// String describes the configuration without its secrets or key material.
-func (c Config) String() string {
-	return fmt.Sprintf("oceanconnect.Config{BaseURL: %s, AppID: %s, Secret: %s, CACertPEM: %d bytes, "+
-		"ClientCertPEM: %d bytes, ClientKeyPEM: %s, ClientPKCS12: %s, PKCS12Password: %s, InsecureSkipVerify: %t}",
-		c.BaseURL, c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
-		redactBytes(c.ClientKeyPEM), redactBytes(c.ClientPKCS12), c.PKCS12Password, c.InsecureSkipVerify)
-}
-
-// Format prints String for every verb, so %v, %+v and %#v never print the
-// private key.
-func (c Config) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
-
-// MarshalJSON encodes the configuration without its secrets or key
-// material, for configuration dumps.
-func (c Config) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		BaseURL            string
-		AppID              string
-		Secret             iotauth.Secret
-		CACertPEM          int `json:"CACertPEMBytes"`
-		ClientCertPEM      int `json:"ClientCertPEMBytes"`
-		ClientKeyPEM       string
-		ClientPKCS12       string
-		PKCS12Password     iotauth.Secret
-		InsecureSkipVerify bool
-	}{c.BaseURL, c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
-		redactBytes(c.ClientKeyPEM), redactBytes(c.ClientPKCS12), c.PKCS12Password, c.InsecureSkipVerify})
-}
-
-// LogValue makes log/slog print String.
-func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-func redactBytes(b []byte) string {
-	if len(b) == 0 {
-		return "none"
-	}
-	return "[REDACTED]"
 }
 
 // Provider is an iotauth.TokenSource for one OceanConnect application. It is

@@ -1,0 +1,26 @@
+package mxchip
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/iotauth/iotauth/internal/redact"
+)
+
+// describe is the provider without its secret.
+func (p *Provider) describe() redact.Desc {
+	return redact.Struct("mxchip.Provider", "BaseURL", p.base, "ClientID", p.clientID, "ClientSecret", redact.Redacted)
+}
+
+// String describes the provider without its secret: fmt cannot call the
+// secret's own redaction through an unexported field.
+func (p *Provider) String() string { return p.describe().String() }
+
+// GoString is String, so %#v does not reveal the secret either.
+func (p *Provider) GoString() string { return p.String() }
+
+// Format prints String for every verb, so that no verb prints the secret.
+func (p *Provider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String()) }
+
+// LogValue makes log/slog print the provider without its secret.
+func (p *Provider) LogValue() slog.Value { return p.describe().LogValue() }
