@@ -40,11 +40,7 @@ func HostOf(base string) string {
 	if u.Port() != "" {
 		return u.Host
 	}
-	port := "443"
-	if u.Scheme == "http" {
-		port = "80"
-	}
-	return net.JoinHostPort(u.Hostname(), port)
+	return net.JoinHostPort(u.Hostname(), defaultPort(u.Scheme))
 }
 
 // OriginOf returns the origin a base URL's requests go to, as
@@ -55,5 +51,5 @@ func OriginOf(base string) string {
 	if err != nil || u.Host == "" {
 		return ""
 	}
-	return u.Scheme + "://" + HostOf(base)
+	return Origin(u)
 }
