@@ -178,14 +178,7 @@ func TestPeekBody_LeavesTheWholeBodyForTheCaller(t *testing.T) {
 	assert.Nil(t, httpc.PeekBody(&http.Response{Body: http.NoBody}, 4))
 }
 
-func TestBaseURL_ValidatesAndNormalizes(t *testing.T) {
-	u, err := httpc.BaseURL("", "https://api.example.com/")
-	require.NoError(t, err)
-	assert.Equal(t, "https://api.example.com", u)
-	for _, bad := range []string{"ftp://x", "https://", "https://x/?a=1", "https://u:p@x", "::"} {
-		_, err := httpc.BaseURL(bad, "")
-		assert.Error(t, err, bad)
-	}
+func TestHostOf_MakesTheDefaultPortExplicit(t *testing.T) {
 	assert.Equal(t, "x:443", httpc.HostOf("https://x"))
 	assert.Equal(t, "x:80", httpc.HostOf("http://x"))
 	assert.Equal(t, "x:8743", httpc.HostOf("https://x:8743/base"))

@@ -1,8 +1,6 @@
 package mxchip
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/iotauth/iotauth"
@@ -19,6 +17,10 @@ const DefaultBaseURL = "https://api.fogcloud.io"
 type Config struct {
 	// BaseURL is the API's scheme and host, DefaultBaseURL when empty.
 	BaseURL string
+	// AllowInsecureHTTP lets BaseURL be an http:// URL to a host that is not
+	// a loopback one (http to 127.0.0.1, ::1 or localhost is always allowed).
+	// Only for tests and emulators: the credentials then travel in clear.
+	AllowInsecureHTTP bool
 	// ClientID is the AccessKey ID from the MXCHIP console. Required.
 	ClientID string
 	// ClientSecret is the AccessKey Secret from the MXCHIP console. Required.
@@ -43,15 +45,13 @@ type Provider struct {
 // ClientSecret, or a BaseURL that is not an http(s) URL, is an error that
 // names the field.
 func New(cfg Config) (*Provider, error) {
-	switch {
-	case cfg.ClientID == "":
-		return nil, errors.New("mxchip: Config.ClientID is required")
-	case cfg.ClientSecret.IsZero():
-		return nil, errors.New("mxchip: Config.ClientSecret is required")
+	f := httpc.Fields{Platform: Platform}
+	base, err := f.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL, cfg.AllowInsecureHTTP)
+	if err == nil {
+		err = httpc.First(f.Required("ClientID", cfg.ClientID != ""), f.Required("ClientSecret", !cfg.ClientSecret.IsZero()))
 	}
-	base, err := httpc.BaseURL(cfg.BaseURL, DefaultBaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("mxchip: Config.BaseURL: %w", err)
+		return nil, err
 	}
 	return &Provider{
 		base:     base,

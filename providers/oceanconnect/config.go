@@ -1,8 +1,6 @@
 package oceanconnect
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -18,6 +16,10 @@ const platform = "oceanconnect"
 type Config struct {
 	// BaseURL is the platform's address, such as https://host:8743. Required.
 	BaseURL string
+	// AllowInsecureHTTP lets BaseURL be an http:// URL to a host that is not
+	// a loopback one (http to 127.0.0.1, ::1 or localhost is always allowed).
+	// Only for tests and emulators: the credentials then travel in clear.
+	AllowInsecureHTTP bool
 	// AppID is the application id the platform allocated. Required.
 	AppID string
 	// Secret is the application's secret. Required.
@@ -65,22 +67,17 @@ type Provider struct {
 // New checks cfg and returns its Provider. The error names the missing or
 // invalid field.
 func New(cfg Config) (*Provider, error) {
-	if cfg.BaseURL == "" {
-		return nil, errors.New("oceanconnect: Config.BaseURL is required")
+	f := httpc.Fields{Platform: platform}
+	base, err := f.BaseURL("BaseURL", cfg.BaseURL, "", cfg.AllowInsecureHTTP)
+	if err == nil {
+		err = httpc.First(f.Required("AppID", cfg.AppID != ""), f.Required("Secret", !cfg.Secret.IsZero()))
 	}
-	base, err := httpc.BaseURL(cfg.BaseURL, "")
 	if err != nil {
-		return nil, fmt.Errorf("oceanconnect: Config.BaseURL: %w", err)
-	}
-	if cfg.AppID == "" {
-		return nil, errors.New("oceanconnect: Config.AppID is required")
-	}
-	if cfg.Secret.IsZero() {
-		return nil, errors.New("oceanconnect: Config.Secret is required")
+		return nil, err
 	}
 	hc, err := httpClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("oceanconnect: %w", err)
+		return nil, &iotauth.Error{Platform: platform, Op: "New", Kind: iotauth.ErrBadRequest, Err: err}
 	}
 	logger := cfg.Logger
 	if logger == nil {
