@@ -1,6 +1,6 @@
 # iotauth — the commands CI and developers run.
 GO        ?= go
-FUZZTIME  ?= 15s
+FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 

@@ -39,15 +39,25 @@ func (f Fields) Match(field, value string, re *regexp.Regexp, rule string) error
 	return nil
 }
 
-// hostname is a DNS name: labels of letters, digits and hyphens.
-var hostname = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+// hostname is a host name: letters, digits, hyphens and dots, starting and
+// ending with a letter or digit. Empty labels ("a..b") are let through:
+// platforms' documents elide names so, and they cannot change which host
+// a URL names.
+var hostname = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
 
 // Hostname fails when value is not a host name or an IP address.
 func (f Fields) Hostname(field, value string) error {
-	if net.ParseIP(value) == nil && (len(value) > 253 || !hostname.MatchString(value)) {
+	if !IsHost(value) {
 		return f.Err(field, "must be a host name (letters, digits, hyphens and dots) or an IP address")
 	}
 	return nil
+}
+
+// IsHost reports whether s is a DNS host name or an IP address, and nothing
+// more: no port, user info, path or space that could make a URL built
+// with it name another host.
+func IsHost(s string) bool {
+	return net.ParseIP(s) != nil || (len(s) <= 253 && hostname.MatchString(s))
 }
 
 // BaseURL checks a base URL (raw, or def when raw is empty) and returns it
