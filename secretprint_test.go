@@ -69,8 +69,8 @@ func must[T any](v T, err error) T {
 // A new such type without a row fails it, and so does a removed row.
 func TestNoExportedTypePrintsASecret(t *testing.T) {
 	walked, err := redacttest.Walk(".", "github.com/iotauth/iotauth",
-		"internal",         // not importable by users; their values are covered through the types holding them
-		"iotauthtest",      // emulators: their credentials are published test fixtures
+		"internal",        // not importable by users; their values are covered through the types holding them
+		"iotauthtest",     // emulators: their credentials are published test fixtures
 		"cmd", "examples", // programs, not API
 		"benchmarks",
 		"store/redisstore", // covered by its own test (TestStorePrintsNoSecret)
