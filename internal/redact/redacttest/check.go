@@ -30,6 +30,9 @@ type Row struct {
 	// Extra marks a row for a type Walk does not report (an unexported
 	// implementation, a type whose secret hides in another module's type).
 	Extra bool
+	// Known, when set, says why the row still leaks: it is skipped with
+	// this reason, so that the gap stays visible in every test run.
+	Known string
 }
 
 // verbs are the fmt verbs every value is printed with.
@@ -52,7 +55,12 @@ func Table(t *testing.T, walked []string, rows []Row) {
 		}
 	}
 	for _, r := range rows {
-		t.Run(r.Type, func(t *testing.T) { Check(t, r) })
+		t.Run(r.Type, func(t *testing.T) {
+			if r.Known != "" {
+				t.Skip("known leak: " + r.Known)
+			}
+			Check(t, r)
+		})
 	}
 }
 
