@@ -68,7 +68,7 @@ func must[T any](v T, err error) T {
 // secret, found by walking the module's source, every way a program may.
 // A new such type without a row fails it, and so does a removed row.
 func TestNoExportedTypePrintsASecret(t *testing.T) {
-	walked, err := redacttest.Walk(".", "github.com/iotauth/iotauth",
+	walked, err := redacttest.Walk(".",
 		"internal",        // not importable by users; their values are covered through the types holding them
 		"iotauthtest",     // emulators: their credentials are published test fixtures
 		"cmd", "examples", // programs, not API

@@ -5,6 +5,7 @@
 package redacttest
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -40,9 +41,10 @@ type walker struct {
 	busy  map[string]bool
 }
 
-// Walk returns the exported types declared under dir (a module's root,
-// whose import path is module) that hold a secret, as "rel/dir.Name" with
-// the package's directory relative to dir ("iotauth.Name" at the root).
+// Walk returns the exported types declared under dir that hold a secret, as
+// "rel/dir.Name" with the package's directory relative to dir, and the last
+// element of dir's import path for dir itself ("iotauth.Name" at the
+// module's root). dir's import path comes from the go.mod above it.
 // Test files, testdata, and the directories in skip (relative, with their
 // subdirectories) are not walked, nor those with a go.mod of their own.
 //
@@ -50,11 +52,15 @@ type walker struct {
 // arrays, embedding, type arguments and the tree's own types, is an
 // iotauth.Secret, Token or TokenSource, or is a string or []byte whose name
 // says it is a secret, password, token or key.
-func Walk(dir, module string, skip ...string) ([]string, error) {
+func Walk(dir string, skip ...string) ([]string, error) {
+	module, err := importPath(dir)
+	if err != nil {
+		return nil, err
+	}
 	w := &walker{decls: map[string]*typeDecl{}, memo: map[string]bool{}, busy: map[string]bool{}}
 	var exported []string
 	fset := token.NewFileSet()
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -128,6 +134,32 @@ func Walk(dir, module string, skip ...string) ([]string, error) {
 	slices.Sort(out)
 	return out, nil
 }
+
+// importPath returns dir's import path, from the module line of the
+// nearest go.mod at or above it.
+func importPath(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	var rel []string
+	for d := abs; ; d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
+			m := modfileModule.FindSubmatch(b)
+			if m == nil {
+				return "", errors.New("redacttest: no module line in " + filepath.Join(d, "go.mod"))
+			}
+			slices.Reverse(rel)
+			return path.Join(append([]string{string(m[1])}, rel...)...), nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("redacttest: no go.mod above " + abs)
+		}
+		rel = append(rel, filepath.Base(d))
+	}
+}
+
+var modfileModule = regexp.MustCompile(`(?m)^module\s+"?([^\s"]+)"?\s*$`)
 
 // holds reports whether the declared type q holds a secret.
 func (w *walker) holds(q string) bool {
