@@ -91,3 +91,42 @@ func FuzzUniqueDescription(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAuthorize: a token is attached as the document says, in the header or
+// as the accessToken query parameter, whatever its characters, without
+// changing where the request goes or the query it already had.
+func FuzzAuthorize(f *testing.F) {
+	f.Fuzz(func(t *testing.T, token, rawQuery string, query bool) {
+		if token == "" {
+			return
+		}
+		p := &Provider{query: query}
+		req, err := http.NewRequest(http.MethodGet, "https://gear.cloud.studio/services/x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.URL.RawQuery = rawQuery
+		before := req.URL.Query()
+		before.Del("accessToken")
+		if err := p.Describe().Authorize(req, &iotauth.Token{AccessToken: token}); err != nil {
+			t.Fatalf("Authorize: %v", err)
+		}
+		if req.URL.Host != "gear.cloud.studio" || req.URL.Scheme != "https" || req.URL.Path != "/services/x" {
+			t.Fatalf("the request now goes to %s", req.URL.Redacted())
+		}
+		after := req.URL.Query()
+		if !query {
+			if req.Header.Get("Authorization") != "Bearer "+token {
+				t.Fatal("no Authorization header")
+			}
+			return
+		}
+		if got := after["accessToken"]; len(got) != 1 || got[0] != token {
+			t.Fatalf("accessToken %q", got)
+		}
+		after.Del("accessToken")
+		if after.Encode() != before.Encode() {
+			t.Fatalf("the query changed: %q -> %q", before.Encode(), after.Encode())
+		}
+	})
+}
