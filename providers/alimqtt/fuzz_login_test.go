@@ -82,10 +82,14 @@ func FuzzClientID(f *testing.F) {
 // AccessKey secret, holds the secret nowhere, and carries the common
 // parameters the OpenAPI wants.
 func FuzzSign(f *testing.F) {
-	c := fuzzClient()
+	const secret = "fuzz-sign-secret-3f9a"
+	c, err := New(Config{RegionID: "cn-hangzhou", AccessKeyID: "id", AccessKeySecret: secret, InstanceID: "post-cn-0pp12gl0000"})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, action, key, value string) {
 		form := c.sign(action, url.Values{key: {value}}, time.Unix(1700000000, 0))
-		if !alisign.Verify(http.MethodPost, form, string(c.cfg.AccessKeySecret)) {
+		if !alisign.Verify(http.MethodPost, form, secret) {
 			t.Fatalf("the signature does not verify")
 		}
 		for _, p := range []string{"AccessKeyId", "SignatureNonce", "Timestamp", "Signature", "InstanceId", "Version"} {
@@ -93,9 +97,12 @@ func FuzzSign(f *testing.F) {
 				t.Fatalf("no %s", p)
 			}
 		}
+		if strings.Contains(action+key+value, secret) {
+			return // the input itself holds the secret
+		}
 		for k, vs := range form {
 			for _, v := range vs {
-				if k != key && v == string(c.cfg.AccessKeySecret) {
+				if strings.Contains(k+v, secret) {
 					t.Fatalf("the secret is sent as %s", k)
 				}
 			}
