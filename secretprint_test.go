@@ -41,20 +41,39 @@ func filledCache(t *testing.T, src iotauth.TokenSource) *iotauth.Cache {
 	return c
 }
 
+// secretURL is a base URL with the sentinel as the password of its user
+// info, which New refuses but a Config may hold and print before.
+const secretURL = "https://user:" + redacttest.Sentinel + "@iot.example/?token=" + redacttest.Sentinel
+
 func ocConfig() oceanconnect.Config {
-	return oceanconnect.Config{BaseURL: "https://127.0.0.1:8743", AppID: "app", Secret: secret,
+	return oceanconnect.Config{BaseURL: secretURL, AppID: "app", Secret: secret,
 		ClientKeyPEM: []byte(redacttest.Sentinel), ClientPKCS12: []byte(redacttest.Sentinel), PKCS12Password: secret}
 }
 
 func csConfig() cloudstudio.Config {
-	return cloudstudio.Config{Email: "a@b.example", Password: secret, ClientID: 1, Description: "d"}
+	return cloudstudio.Config{BaseURL: secretURL, Email: "a@b.example", Password: secret, ClientID: 1, Description: "d"}
 }
 
-func mxConfig() mxchip.Config { return mxchip.Config{ClientID: "id", ClientSecret: secret} }
+func mxConfig() mxchip.Config {
+	return mxchip.Config{BaseURL: secretURL, ClientID: "id", ClientSecret: secret}
+}
 
 func aliConfig() alimqtt.Config {
-	return alimqtt.Config{RegionID: "cn-hangzhou", AccessKeyID: "LTAI", AccessKeySecret: secret,
+	return alimqtt.Config{RegionID: "cn-hangzhou", Endpoint: secretURL, AccessKeyID: "LTAI", AccessKeySecret: secret,
 		SecurityToken: secret, InstanceID: "post-cn-0pp12gl0000"}
+}
+
+// valid returns cfg with a base URL New accepts.
+func valid[C cloudstudio.Config | mxchip.Config | alimqtt.Config](cfg C) C {
+	switch c := any(&cfg).(type) {
+	case *cloudstudio.Config:
+		c.BaseURL = ""
+	case *mxchip.Config:
+		c.BaseURL = ""
+	case *alimqtt.Config:
+		c.Endpoint = ""
+	}
+	return cfg
 }
 
 func must[T any](v T, err error) T {
@@ -105,23 +124,23 @@ func TestNoExportedTypePrintsASecret(t *testing.T) {
 		{Type: "providers/oceanconnect.Config", Value: func(*testing.T) any { return ocConfig() }},
 		{Type: "providers/oceanconnect.Provider", Value: func(*testing.T) any {
 			c := ocConfig()
-			c.ClientKeyPEM, c.ClientPKCS12 = nil, nil
+			c.BaseURL, c.ClientKeyPEM, c.ClientPKCS12 = "https://iot.example:8743", nil, nil
 			return must(oceanconnect.New(c))
 		}},
 		{Type: "providers/cloudstudio.Config", Value: func(*testing.T) any { return csConfig() }},
-		{Type: "providers/cloudstudio.Provider", Value: func(*testing.T) any { return must(cloudstudio.New(csConfig())) }},
+		{Type: "providers/cloudstudio.Provider", Value: func(*testing.T) any { return must(cloudstudio.New(valid(csConfig()))) }},
 		{Type: "providers/mxchip.Config", Value: func(*testing.T) any { return mxConfig() }},
-		{Type: "providers/mxchip.Provider", Value: func(*testing.T) any { return must(mxchip.New(mxConfig())) }},
+		{Type: "providers/mxchip.Provider", Value: func(*testing.T) any { return must(mxchip.New(valid(mxConfig()))) }},
 		{Type: "providers/mxchip.Client", Extra: true, Value: func(t *testing.T) any {
-			return must(mxchip.New(mxConfig())).NewClient(filledCache(t, valueSource{redacttest.Sentinel}))
+			return must(mxchip.New(valid(mxConfig()))).NewClient(filledCache(t, valueSource{redacttest.Sentinel}))
 		}},
 		{Type: "providers/mxchip.MQTTClient", Value: func(*testing.T) any {
 			return &mxchip.MQTTClient{LoginName: "u", Password: secret, ClientID: "c", Host: "h", Port: 1883}
 		}},
 		{Type: "providers/alimqtt.Config", Value: func(*testing.T) any { return aliConfig() }},
-		{Type: "providers/alimqtt.Client", Value: func(*testing.T) any { return must(alimqtt.New(aliConfig())) }},
+		{Type: "providers/alimqtt.Client", Value: func(*testing.T) any { return must(alimqtt.New(valid(aliConfig()))) }},
 		{Type: "providers/alimqtt.tokenSource", Extra: true, Value: func(*testing.T) any {
-			return must(alimqtt.New(aliConfig())).TokenSource([]string{"t/#"}, alimqtt.ActionRead, time.Hour)
+			return must(alimqtt.New(valid(aliConfig()))).TokenSource([]string{"t/#"}, alimqtt.ActionRead, time.Hour)
 		}},
 		{Type: "providers/alimqtt.DeviceCredential", Value: func(*testing.T) any {
 			return &alimqtt.DeviceCredential{ClientID: "GID_a@@@d", InstanceID: "i", DeviceAccessKeyID: "k",

@@ -6,8 +6,10 @@
 package redact
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -63,6 +65,15 @@ func (d Desc) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
+// MarshalJSON encodes the description as an object of its fields.
+func (d Desc) MarshalJSON() ([]byte, error) {
+	m := make(map[string]string, len(d.Fields))
+	for _, f := range d.Fields {
+		m[f.Name] = f.Value
+	}
+	return json.Marshal(m)
+}
+
 // Format writes s for every verb of fmt, quoted for %q, so that no verb
 // falls back to printing the value's fields by reflection.
 func Format(f fmt.State, verb rune, s string) {
@@ -87,6 +98,20 @@ func Bytes(b []byte) string {
 		return "none"
 	}
 	return Redacted
+}
+
+// URL prints a URL without what may hold a secret: its user info, query
+// and fragment. What does not parse prints as Redacted.
+func URL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return Redacted
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+		return u.String() + " " + Redacted
+	}
+	return s
 }
 
 // Bool prints a flag.

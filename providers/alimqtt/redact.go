@@ -33,3 +33,24 @@ func (s *tokenSource) describe() redact.Desc {
 func (s *tokenSource) String() string                { return s.describe().String() }
 func (s *tokenSource) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String()) }
 func (s *tokenSource) LogValue() slog.Value          { return s.describe().LogValue() }
+
+// describe is the configuration without its secrets, nor a password in a URL.
+func (c Config) describe() redact.Desc {
+	return redact.Struct("alimqtt.Config", "RegionID", c.RegionID, "Endpoint", redact.URL(c.Endpoint),
+		"AccessKeyID", c.AccessKeyID, "AccessKeySecret", redact.Secret(string(c.AccessKeySecret)),
+		"SecurityToken", redact.Secret(string(c.SecurityToken)), "InstanceID", c.InstanceID, "MQTTHost", c.MQTTHost,
+		"AllowInsecureHTTP", redact.Bool(c.AllowInsecureHTTP))
+}
+
+// String describes the configuration without its secrets.
+func (c Config) String() string { return c.describe().String() }
+
+// Format prints String for every verb.
+func (c Config) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }
+
+// LogValue makes log/slog print the configuration without its secrets.
+func (c Config) LogValue() slog.Value { return c.describe().LogValue() }
+
+// MarshalJSON encodes the configuration without its secrets, for
+// configuration dumps.
+func (c Config) MarshalJSON() ([]byte, error) { return c.describe().MarshalJSON() }

@@ -24,3 +24,22 @@ func (p *Provider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.Str
 
 // LogValue makes log/slog print the provider without its secret.
 func (p *Provider) LogValue() slog.Value { return p.describe().LogValue() }
+
+// describe is the configuration without its secrets, nor a password in a URL.
+func (c Config) describe() redact.Desc {
+	return redact.Struct("mxchip.Config", "BaseURL", redact.URL(c.BaseURL), "ClientID", c.ClientID,
+		"ClientSecret", redact.Secret(string(c.ClientSecret)), "AllowInsecureHTTP", redact.Bool(c.AllowInsecureHTTP))
+}
+
+// String describes the configuration without its secrets.
+func (c Config) String() string { return c.describe().String() }
+
+// Format prints String for every verb.
+func (c Config) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }
+
+// LogValue makes log/slog print the configuration without its secrets.
+func (c Config) LogValue() slog.Value { return c.describe().LogValue() }
+
+// MarshalJSON encodes the configuration without its secrets, for
+// configuration dumps.
+func (c Config) MarshalJSON() ([]byte, error) { return c.describe().MarshalJSON() }

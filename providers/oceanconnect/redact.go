@@ -27,7 +27,7 @@ func (p *Provider) LogValue() slog.Value { return p.describe().LogValue() }
 func (c Config) String() string {
 	return fmt.Sprintf("oceanconnect.Config{BaseURL: %s, AppID: %s, Secret: %s, CACertPEM: %d bytes, "+
 		"ClientCertPEM: %d bytes, ClientKeyPEM: %s, ClientPKCS12: %s, PKCS12Password: %s, InsecureSkipVerify: %t}",
-		c.BaseURL, c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
+		redact.URL(c.BaseURL), c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
 		redact.Bytes(c.ClientKeyPEM), redact.Bytes(c.ClientPKCS12), c.PKCS12Password, c.InsecureSkipVerify)
 }
 
@@ -48,7 +48,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		ClientPKCS12       string
 		PKCS12Password     iotauth.Secret
 		InsecureSkipVerify bool
-	}{c.BaseURL, c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
+	}{redact.URL(c.BaseURL), c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
 		redact.Bytes(c.ClientKeyPEM), redact.Bytes(c.ClientPKCS12), c.PKCS12Password, c.InsecureSkipVerify})
 }
 
