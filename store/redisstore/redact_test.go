@@ -9,6 +9,7 @@ import (
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/redact/redacttest"
 	"github.com/iotauth/iotauth/store/redisstore"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 )
 
 // TestStorePrintsNoSecret is this package's part of the module's printing
@@ -19,9 +20,13 @@ func TestStorePrintsNoSecret(t *testing.T) {
 	require.NoError(t, err)
 	redacttest.Table(t, walked, []redacttest.Row{
 		{Type: "redisstore.Store", Extra: true, Value: func(t *testing.T) any {
-			rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", Password: redacttest.Sentinel})
-			t.Cleanup(func() { _ = rdb.Close() })
-			return redisstore.New(rdb, redisstore.WithEncryptionKey(iotauth.Secret(redacttest.Sentinel)))
+			srv := redistest.Start(t)
+			admin := client(t, srv.Addr())
+			require.NoError(t, admin.ConfigSet(t.Context(), "requirepass", redacttest.Sentinel).Err())
+			rdb := client(t, srv.Addr(), func(o *redis.Options) { o.Password = redacttest.Sentinel })
+			s, err := redisstore.New(rdb, redisstore.WithEncryptionKey(iotauth.Secret(redacttest.Sentinel)))
+			require.NoError(t, err)
+			return s
 		}},
 	})
 }
