@@ -2,6 +2,7 @@ package oceanconnect_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,6 +26,14 @@ func TestCalls_RefuseRedirectsToAnotherOrigin(t *testing.T) {
 	redirecttest.Run(t, srv.URL, []redirecttest.Call{
 		{Name: "login", Prepare: func(t *testing.T, f *redirecttest.Front) func(context.Context) error {
 			p := loggedIn(t, f)
+			return func(ctx context.Context) error { _, err := p.Token(ctx); return err }
+		}},
+		{Name: "login-with-a-permissive-CheckRedirect", Prepare: func(t *testing.T, f *redirecttest.Front) func(context.Context) error {
+			hc := f.Client()
+			hc.CheckRedirect = func(*http.Request, []*http.Request) error { return nil }
+			p, err := oceanconnect.New(oceanconnect.Config{BaseURL: f.URL, AppID: iotauthtest.OceanConnectAppID,
+				Secret: iotauthtest.OceanConnectSecret, HTTPClient: hc, CACertPEM: f.CAPEM()})
+			require.NoError(t, err)
 			return func(ctx context.Context) error { _, err := p.Token(ctx); return err }
 		}},
 		{Name: "refresh", Match: redirecttest.Path("/iocm/app/sec/v1.1.0/refreshToken"),
