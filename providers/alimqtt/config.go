@@ -109,7 +109,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		cfg:    cfg,
 		base:   base,
-		http:   httpc.New(Platform, cfg.HTTPClient),
+		http:   httpc.New(Platform, cfg.HTTPClient, string(cfg.AccessKeySecret), string(cfg.SecurityToken)),
 		creds:  map[string]*DeviceCredential{},
 		flight: map[string]*credentialFlight{},
 	}, nil

@@ -134,7 +134,7 @@ func New(cfg Config) (*Provider, error) {
 		store:      cfg.Store,
 		query:      cfg.QueryToken,
 		logger:     logger,
-		c:          httpc.New(platform, cfg.HTTPClient),
+		c:          httpc.New(platform, cfg.HTTPClient, string(cfg.Password)),
 		now:        time.Now,
 		sem:        make(chan struct{}, 1),
 		l:          latch{holdOff: hold},

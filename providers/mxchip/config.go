@@ -58,7 +58,7 @@ func New(cfg Config) (*Provider, error) {
 		clientID: cfg.ClientID,
 		secret:   cfg.ClientSecret,
 		hc:       cfg.HTTPClient,
-		http:     httpc.New(Platform, cfg.HTTPClient),
+		http:     httpc.New(Platform, cfg.HTTPClient, string(cfg.ClientSecret)),
 	}, nil
 }
 

@@ -89,7 +89,7 @@ func New(cfg Config) (*Provider, error) {
 		secret:   cfg.Secret,
 		insecure: cfg.InsecureSkipVerify,
 		logger:   logger,
-		c:        httpc.New(platform, hc),
+		c:        httpc.New(platform, hc, string(cfg.Secret)),
 	}, nil
 }
 
