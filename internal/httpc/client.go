@@ -32,7 +32,7 @@ const DefaultTimeout = 30 * time.Second
 type Client struct {
 	Platform string
 	r        *resty.Client
-	hidden   []string // forms of the secrets scrubbed from platforms' messages
+	hidden   *[]string // forms of the secrets scrubbed from platforms' messages, behind a pointer so that fmt does not print them
 }
 
 // New returns a Client for platform over a copy of hc, or over a client
@@ -48,7 +48,8 @@ func New(platform string, hc *http.Client, secrets ...string) *Client {
 	r := resty.NewWithClient(guard(hc)).
 		SetLogger(quietLogger{}).
 		SetDoNotParseResponse(true)
-	return &Client{Platform: platform, r: r, hidden: hiddenForms(secrets)}
+	hidden := hiddenForms(secrets)
+	return &Client{Platform: platform, r: r, hidden: &hidden}
 }
 
 // HTTPClient returns the http.Client calls go through.

@@ -33,7 +33,7 @@ func hiddenForms(secrets []string) []string {
 
 // scrub replaces every form of the client's secrets in s with Redacted.
 func (c *Client) scrub(s string) string {
-	for _, h := range c.hidden {
+	for _, h := range *c.hidden {
 		s = strings.ReplaceAll(s, h, redact.Redacted)
 	}
 	return s

@@ -43,3 +43,10 @@ func (c Config) LogValue() slog.Value { return c.describe().LogValue() }
 // MarshalJSON encodes the configuration without its secrets, for
 // configuration dumps.
 func (c Config) MarshalJSON() ([]byte, error) { return c.describe().MarshalJSON() }
+
+// String describes the client by its base URL: its tokens come from its
+// source, and the provider's secret is not printed.
+func (c *Client) String() string { return redact.Struct("mxchip.Client", "BaseURL", c.base).String() }
+
+// Format prints String for every verb.
+func (c *Client) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }
