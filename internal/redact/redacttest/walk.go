@@ -106,6 +106,9 @@ func Walk(dir string, skip ...string) ([]string, error) {
 			}
 			for _, s := range gd.Specs {
 				ts := s.(*ast.TypeSpec)
+				if ts.Assign.IsValid() {
+					continue // an alias: its type has its own row
+				}
 				q := pkg + "." + ts.Name.Name
 				w.decls[q] = &typeDecl{expr: ts.Type, pkg: pkg, imports: imports}
 				if ts.Name.IsExported() {

@@ -32,3 +32,5 @@ type Cycle struct {
 type Iface interface{ Token() ia.Secret } // no: not a value
 type unexported struct{ s ia.Secret }     // not reported: unexported
 type inner struct{ t *ia.Token }
+
+type Alias = Direct // not reported: an alias has its type's row
