@@ -48,7 +48,7 @@ func startRedis(t *testing.T) string {
 
 func TestRun_ThreeReplicasSharingRedis_FailNoRequestAndLogInOncePerToken(t *testing.T) {
 	var out bytes.Buffer
-	cfg := config{redisAddr: startRedis(t), replicas: 3, goroutines: 5, duration: 3 * time.Second, tokenTTL: time.Second}
+	cfg := config{redisAddr: startRedis(t), replicas: 3, goroutines: 5, duration: 4 * time.Second, tokenTTL: 2 * time.Second}
 	require.NoError(t, run(context.Background(), &out, cfg))
 	t.Log(out.String())
 
@@ -59,7 +59,7 @@ func TestRun_ThreeReplicasSharingRedis_FailNoRequestAndLogInOncePerToken(t *test
 	tokens, _ := strconv.Atoi(m[3])
 	assert.Positive(t, requests)
 	assert.Zero(t, failed)
-	// A 1 s token is valid for 0.9 s (its skew), so 3 s take about four.
+	// A 2 s token is served for 1.8 s (its skew), so 4 s take about three.
 	assert.LessOrEqual(t, tokens, int(cfg.duration/cfg.tokenTTL)+2)
 	assert.Positive(t, tokens)
 }
