@@ -404,9 +404,11 @@ func TestNew_InvalidConfig_IsAnErrorAtOnce(t *testing.T) {
 		opts []redisstore.Option
 		want string
 	}{
-		"short key":  {client(t, srv.Addr()), []redisstore.Option{redisstore.WithEncryptionKey("short")}, "at least 16 bytes"},
-		"nil client": {nil, nil, "nil client"},
-		"nil option": {client(t, srv.Addr()), []redisstore.Option{nil}, "nil option"},
+		"short key":          {client(t, srv.Addr()), []redisstore.Option{redisstore.WithEncryptionKey("short")}, "at least 16 bytes"},
+		"nil client":         {nil, nil, "nil client"},
+		"nil *Client":        {(*redis.Client)(nil), nil, "nil client"},
+		"nil *ClusterClient": {(*redis.ClusterClient)(nil), nil, "nil client"},
+		"nil option":         {client(t, srv.Addr()), []redisstore.Option{nil}, "nil option"},
 	} {
 		s, err := redisstore.New(c.rdb, c.opts...)
 		require.ErrorContains(t, err, c.want, name)
