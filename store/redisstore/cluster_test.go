@@ -50,6 +50,7 @@ func TestCluster_MasterOfTheCredentialKilled_StoreWorksSoonAfterThePromotion(t *
 	got, _ := watch(t, s, key)
 
 	old := c.MasterOf(tagged(key))
+	require.NoError(t, old.WaitReplicated(5*time.Second), "the replica has the token and the lock before the master dies")
 	old.Kill()
 	require.Eventually(t, func() bool { return c.MasterOf(tagged(key)) != old }, 20*time.Second, 20*time.Millisecond, "no replica promoted")
 	promoted := time.Now()
