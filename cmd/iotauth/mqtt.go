@@ -10,7 +10,6 @@ import (
 )
 
 func newMQTTCmd(getenv func(string) string) *cobra.Command {
-	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "mqtt --platform alimqtt|mxchip",
 		Short: "Print an MQTT login: host, ports, client id, username and password",
@@ -24,6 +23,10 @@ mxchip: a new MQTT client created for the application --app-id.
 The password is printed: it is the point of the command.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := outputFormat(cmd)
+			if err != nil {
+				return err
+			}
 			s, err := loadSettings(cmd, getenv, true)
 			if err != nil {
 				return err
@@ -32,11 +35,11 @@ The password is printed: it is the point of the command.`,
 			if err != nil {
 				return err
 			}
-			return printMQTTLogin(cmd, login, asJSON)
+			return printMQTTLogin(cmd, login, format == formatJSON)
 		},
 	}
 	addOptionFlags(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the login as JSON")
+	addFormatFlag(cmd, formatPlain, formatPlain, formatJSON)
 	return cmd
 }
 
@@ -67,7 +70,7 @@ func mqttLogin(cmd *cobra.Command, s *settings) (iotauth.MQTTLogin, error) {
 		if err != nil {
 			return iotauth.MQTTLogin{}, err
 		}
-		mc, err := p.NewClient(iotauth.NewCache(p)).CreateMQTTClient(ctx, appID)
+		mc, err := p.NewClient(commandCache(cmd, p)).CreateMQTTClient(ctx, appID)
 		if err != nil {
 			return iotauth.MQTTLogin{}, platformError(err)
 		}
