@@ -2,10 +2,7 @@ package alimqtt
 
 import (
 	"context"
-	"fmt"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/iotauth/iotauth"
@@ -61,9 +58,6 @@ func (c *Client) RefreshDeviceCredential(ctx context.Context, clientID string) (
 // UnRegisterDeviceCredential deletes the credential of clientID, releasing
 // its place in the instance's quota.
 func (c *Client) UnRegisterDeviceCredential(ctx context.Context, clientID string) error {
-	if err := checkClientID("UnRegisterDeviceCredential", clientID); err != nil {
-		return err
-	}
 	res, err := c.call(ctx, "UnRegisterDeviceCredential", url.Values{"ClientId": {clientID}})
 	c.forget(clientID)
 	if err != nil {
@@ -73,9 +67,6 @@ func (c *Client) UnRegisterDeviceCredential(ctx context.Context, clientID string
 }
 
 func (c *Client) credentialCall(ctx context.Context, action, clientID string) (*DeviceCredential, error) {
-	if err := checkClientID(action, clientID); err != nil {
-		return nil, err
-	}
 	res, err := c.call(ctx, action, url.Values{"ClientId": {clientID}})
 	if err != nil {
 		return nil, err
@@ -140,37 +131,4 @@ func msTime(f httpc.FlexInt) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(f.V)
-}
-
-// maxClientID is the longest ClientId the platform takes.
-const maxClientID = 64
-
-// checkClientID refuses, before the call, a ClientId the platform refuses:
-// it must be GroupID@@@DeviceID, at most 64 characters, with a Group ID of 7
-// to 64 characters that starts with GID_ or GID- and holds only letters,
-// digits, - and _ ("CreateGroupId - 创建 Group ID"), and a Device ID of
-// printable ASCII without spaces or the MQTT characters / + #.
-func checkClientID(op, id string) error {
-	group, device, ok := strings.Cut(id, "@@@")
-	why := ""
-	switch {
-	case !ok:
-		why = "is not of the form GroupID@@@DeviceID"
-	case len(id) > maxClientID:
-		why = fmt.Sprintf("has %d characters, more than %d", len(id), maxClientID)
-	case len(group) < 7 || !(strings.HasPrefix(group, "GID_") || strings.HasPrefix(group, "GID-")):
-		why = "has a Group ID that does not start with GID_ or GID- or is shorter than 7 characters"
-	case strings.IndexFunc(group, func(r rune) bool { return !isAlnum(r) && r != '-' && r != '_' }) >= 0:
-		why = "has a Group ID with characters other than letters, digits, - and _"
-	case device == "" || strings.ContainsAny(device, "/+#") || strings.Contains(device, "@@@") ||
-		strings.IndexFunc(device, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
-		why = "has an empty Device ID or one with spaces, non-ASCII characters or / + #"
-	default:
-		return nil
-	}
-	return badRequest(op, "ClientId "+strconv.Quote(id)+" "+why)
-}
-
-func isAlnum(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }

@@ -1,7 +1,6 @@
 package cloudstudio
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -32,6 +31,10 @@ const maxDescription = 255
 type Config struct {
 	// BaseURL is the platform's address; DefaultBaseURL when empty.
 	BaseURL string
+	// AllowInsecureHTTP lets BaseURL be an http:// URL to a host that is not
+	// a loopback one (http to 127.0.0.1, ::1 or localhost is always allowed).
+	// Only for tests and emulators: the credentials then travel in clear.
+	AllowInsecureHTTP bool
 	// Email is the login of the account the tokens are created with; the
 	// tokens inherit its permissions. Required.
 	Email string
@@ -92,31 +95,32 @@ type Provider struct {
 // New checks cfg and returns its Provider. The error names the missing or
 // invalid field.
 func New(cfg Config) (*Provider, error) {
-	base, err := httpc.BaseURL(cfg.BaseURL, DefaultBaseURL)
+	f := httpc.Fields{Platform: platform}
+	base, err := f.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL, cfg.AllowInsecureHTTP)
 	if err != nil {
-		return nil, fmt.Errorf("cloudstudio: Config.BaseURL: %w", err)
+		return nil, err
 	}
 	switch {
 	case cfg.Email == "":
-		return nil, errors.New("cloudstudio: Config.Email is required")
+		return nil, f.Err("Email", "is required")
 	case cfg.Password.IsZero():
-		return nil, errors.New("cloudstudio: Config.Password is required")
+		return nil, f.Err("Password", "is required")
 	case cfg.ClientID <= 0:
-		return nil, errors.New("cloudstudio: Config.ClientID is required (a positive client id)")
+		return nil, f.Err("ClientID", "is required (a positive client id)")
 	case cfg.Description == "":
-		return nil, errors.New("cloudstudio: Config.Description is required")
+		return nil, f.Err("Description", "is required")
 	case utf8.RuneCountInString(cfg.Description) > maxDescription:
-		return nil, fmt.Errorf("cloudstudio: Config.Description has %d characters, more than %d",
-			utf8.RuneCountInString(cfg.Description), maxDescription)
+		return nil, f.Err("Description", fmt.Sprintf("has %d characters, more than %d",
+			utf8.RuneCountInString(cfg.Description), maxDescription))
 	case cfg.Expiration < 0:
-		return nil, errors.New("cloudstudio: Config.Expiration must not be negative")
+		return nil, f.Err("Expiration", "must not be negative")
 	case cfg.Expiration%time.Minute != 0:
-		return nil, fmt.Errorf("cloudstudio: Config.Expiration %v is not a whole number of minutes", cfg.Expiration)
+		return nil, f.Err("Expiration", fmt.Sprintf("%v is not a whole number of minutes", cfg.Expiration))
 	case cfg.Store != nil:
-		return nil, configError("Config.Store is no longer used by the provider: share and reuse tokens with " +
+		return nil, f.Err("Store", "is no longer used by the provider: share and reuse tokens with "+
 			"iotauth.NewCache(p, iotauth.WithStore(s)) instead")
 	case cfg.HoldOff != 0:
-		return nil, configError("Config.HoldOff is no longer used by the provider: the Cache latches refused logins, " +
+		return nil, f.Err("HoldOff", "is no longer used by the provider: the Cache latches refused logins, "+
 			"set it with iotauth.NewCache(p, iotauth.WithHoldOff(d)) instead")
 	}
 	return &Provider{
@@ -127,14 +131,9 @@ func New(cfg Config) (*Provider, error) {
 		desc:       cfg.Description,
 		expiration: cfg.Expiration,
 		query:      cfg.QueryToken,
-		c:          httpc.New(platform, cfg.HTTPClient),
+		c:          httpc.New(platform, cfg.HTTPClient, string(cfg.Password)),
 		now:        time.Now,
 	}, nil
-}
-
-// configError is a configuration New refuses, with what to do instead.
-func configError(why string) error {
-	return &iotauth.Error{Platform: platform, Op: "New", Kind: iotauth.ErrBadRequest, Message: why}
 }
 
 // Platform returns "cloudstudio".

@@ -29,7 +29,7 @@ func (p *Provider) NewClient(ts iotauth.TokenSource) *Client {
 		hc = &c
 	}
 	hc.Transport = iotauth.NewTransport(platformSource{ts, p}, hc.Transport)
-	return &Client{base: p.base, http: httpc.New(Platform, hc)}
+	return &Client{base: p.base, http: httpc.New(Platform, hc, string(p.secret))}
 }
 
 // platformSource is ts as the Transport should see it on MXCHIP: described
