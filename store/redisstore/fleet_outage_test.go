@@ -289,7 +289,7 @@ func TestFleetOutage_SentinelMasterKilled_NoFailureNoExtraLogin(t *testing.T) {
 func TestFleetOutage_LongerThanATokensLife_NoFailureALeaseAfterTheStoreReturnsThenOneTokenPerRefresh(t *testing.T) {
 	requireLong(t)
 	const to = 4*time.Second + outageTokenTTL + 2*time.Second // the token expires mid-outage
-	const run = to + outageLease + 8*time.Second // a refresh period and more
+	const run = to + outageLease + 8*time.Second              // a refresh period and more
 	res := runOutage(t, "single redis-server killed at 4 s, restarted at 18 s (longer than a token's life)", outageFrom, to, run,
 		singleServer((*redistest.Server).Kill, (*redistest.Server).Restart))
 	t.Log(res.row())
