@@ -22,8 +22,8 @@ import (
 // OceanConnect emulator while the store fails: a single redis-server killed
 // or stopped, the master of a Redis Cluster or of a Sentinel group killed.
 // They take about two minutes together, so they run only with -long or
-// under CI=true; -measure adds the ones that need the cache's outage
-// handling (needsCacheOutageHandling):
+// under CI=true; -measure adds the healthy baseline run, against which the
+// others then compare:
 //
 //	go test -race -run TestFleetOutage -long -measure -v ./store/redisstore/
 //
@@ -31,24 +31,8 @@ import (
 
 var (
 	long    = flag.Bool("long", false, "run the fleet outage tests (always on under CI=true)")
-	measure = flag.Bool("measure", false, "run the outage tests that need the cache's outage handling too")
+	measure = flag.Bool("measure", false, "run the healthy baseline too, for the reliability table")
 )
-
-// needsCacheOutageHandling skips the outage tests that still fail with the
-// Cache of main (unless -measure). After a Sentinel failover, the replica
-// that reaches the new master first refreshes; another replica, whose last
-// store call timed out a moment earlier (its client was still dialling the
-// dead master), finds its token rejected and logs in at once without the
-// lock, because the breaker says the store is down: one token more than a
-// healthy run. Expected: a rejected token while the breaker is open probes
-// the store (or waits for the holder's token) before a lock-less login.
-// Remove it once the Cache does.
-func needsCacheOutageHandling(t *testing.T) {
-	t.Helper()
-	if !*measure {
-		t.Skip("needs cache-side outage handling: a token rejected just after a failover is replaced by the holder's, not by a login without the lock (run with -measure to see today's figures)")
-	}
-}
 
 // requireLong skips t unless long tests were asked for.
 func requireLong(t *testing.T) {
@@ -281,7 +265,6 @@ func TestFleetOutage_ClusterLockMasterKilled_NoFailureNoExtraLogin(t *testing.T)
 
 func TestFleetOutage_SentinelMasterKilled_NoFailureNoExtraLogin(t *testing.T) {
 	requireLong(t)
-	needsCacheOutageHandling(t) // 2 of 4 runs issued 5 tokens against the healthy 4
 	checkOutage(t, runOutage(t, "Sentinel 1+1+3: master killed at 4 s (down-after 2 s), restarted at 9 s", outageFrom, outageTo, outageRun,
 		sentinelMasterKilled))
 }
@@ -289,7 +272,7 @@ func TestFleetOutage_SentinelMasterKilled_NoFailureNoExtraLogin(t *testing.T) {
 func TestFleetOutage_LongerThanATokensLife_NoFailureALeaseAfterTheStoreReturnsThenOneTokenPerRefresh(t *testing.T) {
 	requireLong(t)
 	const to = 4*time.Second + outageTokenTTL + 2*time.Second // the token expires mid-outage
-	const run = to + outageLease + 8*time.Second // a refresh period and more
+	const run = to + outageLease + 8*time.Second              // a refresh period and more
 	res := runOutage(t, "single redis-server killed at 4 s, restarted at 18 s (longer than a token's life)", outageFrom, to, run,
 		singleServer((*redistest.Server).Kill, (*redistest.Server).Restart))
 	t.Log(res.row())
