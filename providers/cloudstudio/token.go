@@ -42,11 +42,23 @@ func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.To
 	return tok, nil
 }
 
-// Revoke deletes t on the platform. A token the platform refuses to delete
-// (it was deleted already, or the account may not delete it) is an
-// *iotauth.Error of kind ErrRevokeRefused with the platform's FaultCode.
-func (p *Provider) Revoke(ctx context.Context, t *iotauth.Token) error {
-	return p.delete(ctx, t)
+// Revoke deletes the given tokens on the platform, usually the one a Cache
+// holds: p.Revoke(ctx, tok) with tok from cache.Token(ctx). A token the
+// platform refuses to delete (it was deleted already, or the account may
+// not delete it) is an *iotauth.Error of kind ErrRevokeRefused with the
+// platform's FaultCode; the first failure is returned. The Provider keeps
+// no token of its own, so Revoke without a token is an ErrBadRequest.
+func (p *Provider) Revoke(ctx context.Context, toks ...*iotauth.Token) error {
+	if len(toks) == 0 {
+		return p.refuse(opDelete, "Revoke needs the token to delete: pass the Cache's current token (cache.Token(ctx))")
+	}
+	var first error
+	for _, t := range toks {
+		if err := p.delete(ctx, t); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // notDeleted reports that old outlives its rotation: the delete's
