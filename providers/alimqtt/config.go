@@ -16,7 +16,8 @@ const Platform = "alimqtt"
 // APIVersion is the onsmqtt OpenAPI version the client speaks.
 const APIVersion = "2020-04-20"
 
-// The MQTT broker ports of an instance.
+// The MQTT broker ports of an instance, the defaults of Config.MQTTPort and
+// Config.MQTTTLSPort.
 const (
 	MQTTPort    = 1883
 	MQTTTLSPort = 8883
@@ -41,6 +42,11 @@ type Config struct {
 	// MQTTHost is the broker host put in MQTT logins; default
 	// {InstanceID}.mqtt.aliyuncs.com.
 	MQTTHost string
+	// MQTTPort and MQTTTLSPort are the broker's plain and TLS ports put in
+	// MQTT logins; default MQTTPort and MQTTTLSPort, -1 for a broker
+	// without one (a private endpoint, a test broker).
+	MQTTPort    int
+	MQTTTLSPort int
 	// HTTPClient makes the calls (for TLS settings, proxies, timeouts);
 	// default a client with a 30 s timeout.
 	HTTPClient *http.Client
@@ -70,6 +76,10 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("alimqtt: Config.AccessKeySecret is required")
 	case cfg.InstanceID == "":
 		return nil, errors.New("alimqtt: Config.InstanceID is required")
+	case !validPort(cfg.MQTTPort) || !validPort(cfg.MQTTTLSPort):
+		return nil, errors.New("alimqtt: Config.MQTTPort and MQTTTLSPort must be -1, 0 (default) or a port number")
+	case cfg.MQTTPort < 0 && cfg.MQTTTLSPort < 0:
+		return nil, errors.New("alimqtt: Config.MQTTPort and MQTTTLSPort cannot both be -1")
 	}
 	base, err := httpc.BaseURL(cfg.Endpoint, "https://onsmqtt."+cfg.RegionID+".aliyuncs.com")
 	if err != nil {
