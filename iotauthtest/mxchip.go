@@ -75,6 +75,7 @@ type MXCHIP struct {
 	perms    map[[2]string]bool // {client id, device id}
 	products []MXCHIPProduct
 	internal int // business internal errors (HTTP 200, 10050) still to answer
+	broker   mxchipBroker
 }
 
 func newMXCHIP(cfg *config) *MXCHIP {
@@ -260,6 +261,7 @@ func (e *MXCHIP) createClient(w http.ResponseWriter, p url.Values) {
 		SSLPort:   1884,
 	}
 	e.mu.Lock()
+	e.broker.apply(c)
 	e.clients[c.ClientID] = c
 	e.mu.Unlock()
 	mxchipWrite(w, mxchipOK, "mqtt info", c)
