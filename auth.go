@@ -3,12 +3,14 @@
 // their credentials fresh, safe and shared.
 //
 // A provider under providers/ turns a platform's login API into a
-// TokenSource. NewCache wraps it so that exactly one login is in flight per
-// credential, tokens are refreshed ahead of expiry in the background, and
-// failures are retried with backoff or, for refused credentials, latched.
-// NewTransport wraps an http.RoundTripper so that every request to the
-// platform carries the right headers and a request whose token the platform
-// rejects is resent once with a fresh token.
+// TokenSource and describes its platform (Describe). NewCache wraps it and
+// owns every decision about time: exactly one login in flight per credential,
+// refresh ahead of expiry in the background, backoff after failures, a
+// hold-off after refused credentials, and tokens shared through a Store (see
+// the expiry rule in Skew's documentation). NewTransport wraps an
+// http.RoundTripper so that every request to the platform's origin carries
+// the right headers, and a request whose token the platform rejects is
+// resent once with a fresh token.
 //
 //	p, _ := oceanconnect.New(oceanconnect.Config{BaseURL: url, AppID: id, Secret: secret})
 //	client := &http.Client{Transport: iotauth.NewTransport(iotauth.NewCache(p), nil)}
@@ -34,47 +36,12 @@ type TokenSourceFunc func(ctx context.Context) (*Token, error)
 // Token calls f.
 func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
 
-// Refresher is implemented by sources whose tokens carry a refresh token.
-// The Cache calls Refresh instead of Token when the current token has one,
-// and falls back to Token when Refresh fails.
+// Refresher is implemented by sources that can replace a token without a
+// full login (OceanConnect's refresh token, Cloud Studio's rotation). The
+// Cache calls Refresh instead of Token when it holds an old token, and falls
+// back to Token when Refresh fails.
 type Refresher interface {
 	Refresh(ctx context.Context, old *Token) (*Token, error)
-}
-
-// Authorizer is implemented by sources whose platform wants more than
-// "Authorization: <type> <token>" (OceanConnect also wants app_key).
-// Authorize sets the headers or query on req, which the Transport has
-// already cloned.
-type Authorizer interface {
-	Authorize(req *http.Request, t *Token) error
-}
-
-// RejectionClassifier is implemented by sources whose platform signals a
-// rejected token in other ways than HTTP 401 (MXCHIP answers HTTP 200 with
-// meta.code 10100). TokenRejected may read resp.Body but must leave an
-// equivalent unread body in its place.
-type RejectionClassifier interface {
-	TokenRejected(resp *http.Response) bool
-}
-
-// HostBinder is implemented by sources that know which hosts may receive
-// their credentials, as host or host:port. The Transport sends credentials
-// to no other host.
-type HostBinder interface {
-	Hosts() []string
-}
-
-// Platformer is implemented by sources that name their platform, for logs
-// and errors.
-type Platformer interface {
-	Platform() string
-}
-
-// Keyer is implemented by sources that can name their credential for a
-// Store: the same platform, base URL and account give the same key, on every
-// host of a fleet. Build it with StoreKey so it contains no secret.
-type Keyer interface {
-	CacheKey() string
 }
 
 // Invalidator drops a token that the platform rejected, if it is still the
@@ -83,29 +50,89 @@ type Invalidator interface {
 	Invalidate(t *Token)
 }
 
-// Authorize attaches t to req the way src wants: through src's Authorizer
-// when it has one, else as "Authorization: <type> <token>".
-func Authorize(src TokenSource, req *http.Request, t *Token) error {
-	if a, ok := src.(Authorizer); ok {
-		return a.Authorize(req, t)
-	}
-	req.Header.Set("Authorization", t.Type()+" "+t.AccessToken)
-	return nil
+// Platform describes where and how a source's credentials are used. A
+// provider returns it from Describe; a Cache returns its source's; a wrapper
+// around a source forwards it. The zero value describes a custom source:
+// named "custom", any https or loopback origin, "Authorization: <type>
+// <token>", a rejection is HTTP 401, and no store key.
+type Platform struct {
+	// Name names the platform in logs, errors and metrics, such as "oceanconnect".
+	Name string
+	// Origins lists the origins that may receive the credentials, as
+	// "scheme://host:port" (the port may be left out for the scheme's
+	// default). The Transport sends credentials to no other origin.
+	Origins []string
+	// Header returns the headers that carry t, for example Authorization
+	// and OceanConnect's app_key. The Transport calls it once per token and
+	// adds the result to every request, so it must not depend on the
+	// request. nil means "Authorization: <type> <token>".
+	Header func(t *Token) http.Header
+	// Authorize, when set, attaches t to req beyond Header, for what depends
+	// on the request (a token in a JSON body). req is the Transport's own
+	// copy: Authorize may replace its Body and GetBody, and must not modify
+	// the header slices it did not set.
+	Authorize func(req *http.Request, t *Token) error
+	// Rejected reports whether resp says the token sent with it was
+	// rejected. It may read resp.Body but must leave an equivalent unread
+	// body in its place. nil means HTTP 401.
+	Rejected func(resp *http.Response) bool
+	// StoreKey names the credential in a Store: the same platform, base URL
+	// and account give the same key on every host of a fleet. Build it with
+	// StoreKey so that it holds no secret.
+	StoreKey string
 }
 
-// TokenRejected reports whether resp says the token sent with it was
-// rejected: through src's RejectionClassifier when it has one, else HTTP 401.
-func TokenRejected(src TokenSource, resp *http.Response) bool {
-	if c, ok := src.(RejectionClassifier); ok {
-		return c.TokenRejected(resp)
+// Describer is implemented by sources that describe their platform. Every
+// provider and *Cache implement it; a wrapper around a source should too.
+type Describer interface {
+	Describe() Platform
+}
+
+// Describe returns src's description, or that of a custom source when src
+// does not describe itself. Name is never empty.
+func Describe(src TokenSource) Platform {
+	var p Platform
+	if d, ok := src.(Describer); ok {
+		p = d.Describe()
+	}
+	if p.Name == "" {
+		p.Name = "custom"
+	}
+	return p
+}
+
+// header returns the headers that carry t on p's platform.
+func (p *Platform) header(t *Token) http.Header {
+	if p.Header != nil {
+		return p.Header(t)
+	}
+	return http.Header{"Authorization": {t.Type() + " " + t.AccessToken}}
+}
+
+// rejected reports whether resp rejects the token it carried.
+func (p *Platform) rejected(resp *http.Response) bool {
+	if p.Rejected != nil {
+		return p.Rejected(resp)
 	}
 	return resp.StatusCode == http.StatusUnauthorized
 }
 
-// platformOf names src's platform, "custom" when it does not say.
-func platformOf(src TokenSource) string {
-	if p, ok := src.(Platformer); ok {
-		return p.Platform()
+// Authorize attaches t to req the way src's platform wants (Header, then
+// Authorize): for callers that build requests themselves instead of going
+// through a Transport. req's header map is modified.
+func Authorize(src TokenSource, req *http.Request, t *Token) error {
+	if t == nil || t.AccessToken == "" {
+		return &Error{Kind: ErrMalformedResponse, Message: "no access token to authorize with"}
 	}
-	return "custom"
+	p := Describe(src)
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
+	for k, v := range p.header(t) {
+		req.Header[k] = v
+	}
+	if p.Authorize != nil {
+		return p.Authorize(req, t)
+	}
+	return nil
 }

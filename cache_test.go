@@ -396,10 +396,12 @@ func mustToken(t *testing.T, c *iotauth.Cache) *iotauth.Token {
 	return tok
 }
 
-func TestCache_ForwardsTheSourcesOptionalInterfaces(t *testing.T) {
+func TestCache_DescribesItsSourcesPlatform(t *testing.T) {
 	c := iotauth.NewCache(iotauth.TokenSourceFunc(func(context.Context) (*iotauth.Token, error) { return nil, errors.New("x") }))
-	assert.Equal(t, "custom", c.Platform())
-	assert.Nil(t, c.Hosts())
+	assert.Equal(t, "custom", c.Describe().Name)
+	assert.Nil(t, c.Describe().Origins)
+	c = iotauth.NewCache(&boundSource{countingSource{life: time.Hour}, []string{"https://a.example"}}, iotauth.WithStoreKey("k"))
+	assert.Equal(t, iotauth.Platform{Name: "bound", Origins: []string{"https://a.example"}, StoreKey: "k"}, c.Describe())
 }
 
 func TestCache_ShortLivedTokenWithoutIssuedAt_IsServedNotReLoggedInOnEveryCall(t *testing.T) {

@@ -22,7 +22,7 @@ func ExampleNewCache() {
 		logins++
 		return &iotauth.Token{AccessToken: "abc", TokenType: "Bearer ", Expiry: time.Now().Add(time.Hour)}, nil
 	})
-	cache := iotauth.NewCache(login)
+	cache := iotauth.NewCache(login, iotauth.WithHitCounting())
 	for range 3 {
 		tok, err := cache.Token(context.Background())
 		if err != nil {

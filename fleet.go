@@ -11,6 +11,33 @@ import (
 // tells the other processes), release. A process that finds the lock held
 // waits for the holder's token, at most one lease, instead of logging in.
 
+// obtain gets a new token: from the store when another process already got
+// one, else by a refresh (if the source can) or a login, under the fleet
+// lock when the store has one.
+func (c *Cache) obtain(ctx context.Context, old *Token) (*Token, string, error) {
+	if c.cfg.store == nil {
+		return c.fetch(ctx, old)
+	}
+	c.ensureWatch()
+	if t := c.loadUsable(ctx, old); t != nil {
+		return t, "adopt", nil
+	}
+	unlock, t := c.lockFleet(ctx, old)
+	if t != nil {
+		return t, "adopt", nil
+	}
+	defer unlock()
+	tok, op, err := c.fetch(ctx, old)
+	if err == nil && c.check(op, tok) == nil {
+		sctx, cancel := c.storeCtx(ctx)
+		if serr := c.cfg.store.Save(sctx, c.plat.StoreKey, tok); serr != nil {
+			c.storeFailed(ctx, "token store save failed; other processes will log in themselves", serr)
+		}
+		cancel()
+	}
+	return tok, op, err
+}
+
 // storeCtx bounds one store call by the store timeout.
 func (c *Cache) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, c.cfg.storeTimeout)
@@ -22,9 +49,9 @@ func (c *Cache) storeCtx(ctx context.Context) (context.Context, context.CancelFu
 func (c *Cache) loadUsable(ctx context.Context, old *Token) *Token {
 	sctx, cancel := c.storeCtx(ctx)
 	defer cancel()
-	t, err := c.cfg.store.Load(sctx, c.key)
+	t, err := c.cfg.store.Load(sctx, c.plat.StoreKey)
 	if err != nil {
-		c.warn("iotauth: token store load failed; logging in without it", err)
+		c.storeFailed(ctx, "token store load failed; logging in without it", err)
 		return nil
 	}
 	if c.usable(t, old) {
@@ -33,16 +60,13 @@ func (c *Cache) loadUsable(ctx context.Context, old *Token) *Token {
 	return nil
 }
 
-// usable reports whether t may replace old.
+// usable reports whether t may replace old: not old itself, and not yet due
+// by the expiry rule.
 func (c *Cache) usable(t, old *Token) bool {
-	if !t.Valid() || (old != nil && t.AccessToken == old.AccessToken) {
+	if t == nil || (old != nil && t.AccessToken == old.AccessToken) {
 		return false
 	}
-	if t.Expiry.IsZero() {
-		return true
-	}
-	expireIn, window := c.timing(t, time.Now())
-	return expireIn > window
+	return adoptable(t, time.Now(), c.cfg.window)
 }
 
 // lockFleet takes the store's fleet lock, when it has one, and returns the
@@ -57,7 +81,7 @@ func (c *Cache) lockFleet(ctx context.Context, old *Token) (unlock func(), adopt
 	}
 	for {
 		sctx, cancel := c.storeCtx(ctx)
-		lease, err := locker.Lock(sctx, c.key, c.cfg.lease)
+		lease, err := locker.Lock(sctx, c.plat.StoreKey, c.cfg.lease)
 		cancel()
 		switch {
 		case err == nil:
@@ -67,7 +91,7 @@ func (c *Cache) lockFleet(ctx context.Context, old *Token) (unlock func(), adopt
 				uctx, cancel := c.storeCtx(context.WithoutCancel(ctx))
 				defer cancel()
 				if err := lease.Unlock(uctx); err != nil {
-					c.warn("iotauth: fleet lock release failed; it expires with its lease", err)
+					c.storeFailed(ctx, "fleet lock release failed; it expires with its lease", err)
 				}
 			}
 			// The previous holder may have saved a token between our
@@ -86,7 +110,7 @@ func (c *Cache) lockFleet(ctx context.Context, old *Token) (unlock func(), adopt
 			}
 			// The holder's lease ran out without a token: try to take over.
 		default:
-			c.warn("iotauth: fleet lock unavailable; logging in without it", err)
+			c.storeFailed(ctx, "fleet lock unavailable; logging in without it", err)
 			return func() {}, nil
 		}
 	}
@@ -109,7 +133,7 @@ func (c *Cache) renew(lease Lease) (stop func()) {
 				err := lease.Renew(ctx, c.cfg.lease)
 				cancel()
 				if err != nil {
-					c.warn("iotauth: fleet lock renewal failed", err)
+					c.storeFailed(ctx, "fleet lock renewal failed", err)
 				}
 			}
 		}
@@ -126,7 +150,7 @@ func (c *Cache) awaitOther(ctx context.Context, old *Token) *Token {
 	defer poll.Stop()
 	for {
 		c.mu.Lock()
-		installed := c.installed
+		installed := c.installedCh()
 		c.mu.Unlock()
 		if e := c.cur.Load(); e != nil && e.tok != old && c.usable(e.tok, old) {
 			return e.tok
@@ -152,45 +176,50 @@ func (c *Cache) ensureWatch() {
 		return
 	}
 	c.mu.Lock()
-	if c.watchStarted || c.closed {
+	if c.watching || c.isClosed {
 		c.mu.Unlock()
 		return
 	}
-	c.watchStarted = true
+	c.watching = true
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.storeTimeout)
 	defer cancel()
-	stop, err := w.Watch(ctx, c.key, c.adopt)
+	stop, err := w.Watch(ctx, c.plat.StoreKey, c.adopt)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err != nil {
-		c.watchStarted = false // try again on the next flight
-		c.warn("iotauth: token store watch failed; other processes' tokens are picked up on refresh", err)
+		c.watching = false // try again on the next flight
+		c.mu.Unlock()
+		c.storeFailed(ctx, "token store watch failed; other processes' tokens are picked up on refresh", err)
 		return
 	}
-	if c.closed {
+	if c.isClosed {
+		c.mu.Unlock()
 		stop()
 		return
 	}
-	c.stopWatch = stop
+	c.watch = stop
+	c.mu.Unlock()
 }
 
 // adopt installs a token another process saved, if it is newer than the
 // cached one: processes swap to it before the old one starts being rejected.
 func (c *Cache) adopt(t *Token) {
-	if !t.Valid() {
+	if t == nil || t.AccessToken == "" || expired(t, time.Now()) {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.isClosed {
+		return
+	}
 	if e := c.cur.Load(); e != nil {
 		if e.tok.AccessToken == t.AccessToken {
 			return
 		}
 		// A token that expires sooner is an older one arriving late.
-		if e.state.Load() != stateExpired && !e.tok.Expiry.IsZero() && !t.Expiry.IsZero() && t.Expiry.Before(e.tok.Expiry) {
+		if e.state.Load() < stateDead && !e.tok.Expiry.IsZero() && !t.Expiry.IsZero() && t.Expiry.Before(e.tok.Expiry) {
 			return
 		}
 	}
-	c.installLocked(t)
+	c.installLocked(t, time.Now())
 }

@@ -168,7 +168,7 @@ func TestFleet_StoreDownOrSlow_FallsBackToInProcessSingleFlightWithinTheStoreTim
 }
 
 func TestFleet_WithStoreWithoutAKey_Panics(t *testing.T) {
-	assert.PanicsWithValue(t, "iotauth: WithStore needs a key: the source is not a Keyer, so add WithStoreKey", func() {
+	assert.PanicsWithValue(t, "iotauth: NewCache: WithStore needs a key: the source's Describe has no StoreKey, so add WithStoreKey(iotauth.StoreKey(...))", func() {
 		iotauth.NewCache(fleetSource{}, iotauth.WithStore(store.NewMemory()))
 	})
 }

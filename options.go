@@ -6,7 +6,7 @@ import (
 )
 
 // CacheOption configures NewCache. A duration option given zero or a
-// negative value keeps its default.
+// negative value keeps its default. A nil CacheOption makes NewCache panic.
 type CacheOption func(*cacheConfig)
 
 type cacheConfig struct {
@@ -21,6 +21,7 @@ type cacheConfig struct {
 	storeKey       string
 	lease          time.Duration
 	storeTimeout   time.Duration
+	countHits      bool
 }
 
 func defaultCacheConfig() cacheConfig {
@@ -51,9 +52,10 @@ func (c *cacheConfig) sanitize() {
 	c.maxBackoff = max(c.maxBackoff, c.minBackoff)
 }
 
-// WithRefreshWindow refreshes every token d before it expires, instead of
-// the default rule (the last 10% of its lifetime, clamped to [10 s, 5 min]
-// and at most half of it, started up to 10% earlier at random).
+// WithRefreshWindow refreshes every token d before it stops being served,
+// instead of DefaultRefreshWindow of its time left with a random spread. A
+// window wider than half the time a token has left is clamped to that half
+// (see Skew for the whole expiry rule).
 func WithRefreshWindow(d time.Duration) CacheOption { return func(c *cacheConfig) { c.window = d } }
 
 // WithHoldOff sets how long a credential failure (ErrInvalidCredentials,
@@ -74,7 +76,8 @@ func WithBackoff(min, max time.Duration) CacheOption {
 }
 
 // WithLogger logs one record per login or refresh, with the platform, the
-// outcome and the duration; never a token or a secret.
+// outcome and the duration; never a token or a secret. Without it, only
+// warnings are logged, to slog.Default().
 func WithLogger(l *slog.Logger) CacheOption { return func(c *cacheConfig) { c.logger = l } }
 
 // WithHook calls h after every login and refresh, with the new token or the
@@ -96,26 +99,56 @@ func WithStoreKey(key string) CacheOption { return func(c *cacheConfig) { c.stor
 func WithLease(d time.Duration) CacheOption { return func(c *cacheConfig) { c.lease = d } }
 
 // WithStoreTimeout bounds each Store call (default 2 s). A slow or absent
-// store never blocks a caller longer: the cache falls back to logging in
-// by itself.
+// store never blocks a caller longer.
 func WithStoreTimeout(d time.Duration) CacheOption {
 	return func(c *cacheConfig) { c.storeTimeout = d }
 }
 
-// Event reports a login or refresh to a WithHook hook.
+// WithHitCounting makes Stats count Hits. Counting costs every cache hit
+// an atomic add on a counter shared by all goroutines, several times the
+// cost of an uncounted hit when many cores read the same Cache, so it is off
+// by default and Hits stays 0.
+func WithHitCounting() CacheOption { return func(c *cacheConfig) { c.countHits = true } }
+
+// Event reports what a Cache did to a WithHook hook. Op is one of:
+//
+//   - "login": the source's Token was called;
+//   - "refresh": the source's Refresh was called;
+//   - "adopt": a token another process saved was taken from the Store;
+//   - "store": a Store call failed or the Cache changed how it uses the
+//     store (Message says what it does about it).
+//
+// Token is the new token (nil on failure), Err the failure (nil on success).
 type Event struct {
 	Platform string
-	Op       string // "login" or "refresh"
-	Token    *Token // the new token; nil on failure
-	Err      error  // the failure; nil on success
+	Op       string
+	Token    *Token
+	Err      error
+	Message  string
 	Duration time.Duration
 }
 
-// TransportOption configures NewTransport.
-type TransportOption func(*Transport)
+// TransportOption configures NewTransport. A nil TransportOption makes
+// NewTransport panic.
+type TransportOption func(*transportConfig)
 
-// WithHosts lets credentials go to these hosts (host or host:port) as well as
-// those the source declares.
+type transportConfig struct {
+	origins  []string
+	insecure bool
+}
+
+// WithHosts lets credentials go to these origins as well as those the source
+// declares. Each is "https://host:port", "host:port" (https on that port),
+// or "host" (https on any port). Plain http must be spelled out
+// ("http://host:port").
 func WithHosts(hosts ...string) TransportOption {
-	return func(t *Transport) { t.hosts = append(t.hosts, hosts...) }
+	return func(t *transportConfig) { t.origins = append(t.origins, hosts...) }
+}
+
+// WithInsecureHTTP lets a Transport over a source that declares no origin
+// send credentials over plain http to any host, not only over https or to
+// loopback. It is meant for tests against emulators on other hosts: on a
+// real network, anyone on the path reads the credentials.
+func WithInsecureHTTP() TransportOption {
+	return func(t *transportConfig) { t.insecure = true }
 }

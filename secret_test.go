@@ -71,15 +71,20 @@ func TestToken_PrintsWithoutItsAccessAndRefreshTokens(t *testing.T) {
 	assert.Equal(t, "<nil>", nilTok.String())
 }
 
-func TestToken_ValidAppliesASkewProportionalToShortLifetimes(t *testing.T) {
+func TestToken_ValidJudgesByTimeLeftNeverByIssuedAt(t *testing.T) {
 	now := time.Now()
 	assert.False(t, (*iotauth.Token)(nil).Valid())
 	assert.False(t, (&iotauth.Token{}).Valid())
 	assert.True(t, (&iotauth.Token{AccessToken: "a"}).Valid(), "zero expiry means no expiry")
-	assert.False(t, (&iotauth.Token{AccessToken: "a", Expiry: now.Add(5 * time.Second)}).Valid(), "inside the 10 s skew")
+	assert.True(t, (&iotauth.Token{AccessToken: "a", Expiry: now.Add(5 * time.Second)}).Valid(), "5 s left is served")
 	assert.True(t, (&iotauth.Token{AccessToken: "a", Expiry: now.Add(time.Minute)}).Valid())
-	short := &iotauth.Token{AccessToken: "a", IssuedAt: now, Expiry: now.Add(3 * time.Second)}
-	assert.True(t, short.Valid(), "a 3 s token is valid for its first 2.7 s")
+	assert.False(t, (&iotauth.Token{AccessToken: "a", Expiry: now.Add(-time.Millisecond)}).Valid(), "expired")
+	old := &iotauth.Token{AccessToken: "a", IssuedAt: now.Add(-time.Hour), Expiry: now.Add(5 * time.Second)}
+	assert.True(t, old.Valid(), "an old IssuedAt made a token with time left invalid")
+	future := &iotauth.Token{AccessToken: "a", IssuedAt: now.Add(24 * time.Hour), Expiry: now.Add(time.Hour)}
+	assert.True(t, future.Valid(), "an IssuedAt in the future changed the verdict")
+	y9999 := &iotauth.Token{AccessToken: "a", Expiry: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
+	assert.True(t, y9999.Valid())
 }
 
 func TestCanonicalTokenType_TrimsAndCanonicalizes(t *testing.T) {

@@ -8,10 +8,6 @@ import (
 	"time"
 )
 
-// expiryDelta is the most a token's lifetime is shortened by in Valid, so a
-// token is not sent when it would expire on its way to the platform.
-const expiryDelta = 10 * time.Second
-
 // Token is a credential issued by a platform. AccessToken and RefreshToken are
 // secrets: a *Token prints as [REDACTED] through fmt, encoding/json and log/slog.
 type Token struct {
@@ -25,8 +21,8 @@ type Token struct {
 	// Expiry is when the platform stops accepting AccessToken. The zero time
 	// means the token does not expire.
 	Expiry time.Time
-	// IssuedAt is when the token was obtained; with Expiry it gives the
-	// token's lifetime, from which the refresh window is derived.
+	// IssuedAt is when the token was obtained, on the platform's clock when
+	// it says. It is informational: the expiry rule never trusts it.
 	IssuedAt time.Time
 	// Scope is the platform's scope string, if it sends one.
 	Scope string
@@ -38,9 +34,9 @@ type Token struct {
 	Extra map[string]string
 }
 
-// Valid reports whether t is non-nil, has an AccessToken and does not expire
-// within a small skew: 10 s, or a tenth of the lifetime for tokens that live
-// less than 100 s.
+// Valid reports whether t is non-nil, has an AccessToken and has time left
+// by the expiry rule (see Skew): judged by the time left until Expiry,
+// never by IssuedAt. A token without an Expiry is always valid.
 func (t *Token) Valid() bool {
 	if t == nil || t.AccessToken == "" {
 		return false
@@ -48,34 +44,8 @@ func (t *Token) Valid() bool {
 	if t.Expiry.IsZero() {
 		return true
 	}
-	return time.Now().Before(t.Expiry.Add(-t.skew()))
-}
-
-// skew is how long before Expiry the token stops being Valid.
-func (t *Token) skew() time.Duration {
-	if t.IssuedAt.IsZero() {
-		return expiryDelta
-	}
-	return skewFor(t.Expiry.Sub(t.IssuedAt))
-}
-
-// skewFor is the validity skew for a token of the given lifetime: 10 s, or a
-// tenth of the lifetime when that is shorter.
-func skewFor(life time.Duration) time.Duration {
-	if life > 0 && life/10 < expiryDelta {
-		return life / 10
-	}
-	return expiryDelta
-}
-
-// lifetime returns how long t lives in all, counted from IssuedAt or, when
-// the source did not set it (or set it in the future), from now.
-func (t *Token) lifetime(now time.Time) time.Duration {
-	issued := t.IssuedAt
-	if issued.IsZero() || issued.After(now) {
-		issued = now
-	}
-	return t.Expiry.Sub(issued)
+	left := timeLeft(t, time.Now())
+	return left > skewFor(left)
 }
 
 // Type returns the canonical token type, "Bearer" when TokenType is empty.

@@ -1,69 +1,136 @@
 package iotauth
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync/atomic"
 )
 
 // Transport is an http.RoundTripper that authorizes requests with tokens from
 // a TokenSource, usually a *Cache:
 //
-//   - Credentials are attached through the source's Authorizer, else as
-//     "Authorization: <type> <token>", on a clone: the caller's request is
-//     never modified.
-//   - Credentials go only to the hosts the source declares (HostBinder) or
-//     WithHosts names. With neither, they go to the host the caller sends to,
-//     but not to another host a redirect leads to. Other requests pass through
-//     without credentials.
+//   - Credentials are attached the way the source's platform wants
+//     (Platform.Header and Authorize, else "Authorization: <type> <token>")
+//     on the Transport's own copy of the request: the caller's request is
+//     never modified. The header values are built once per token.
+//   - Credentials go only to the origins (scheme, host and port) the source
+//     declares (Platform.Origins) or WithHosts names, so a source declared
+//     for https never has its credentials sent over http. A source that
+//     declares none gets them sent only over https or to loopback (unless
+//     WithInsecureHTTP), and only to the host the caller sent to, never to
+//     another host a redirect leads to. Every redirect hop is checked again.
+//     Other requests pass through without credentials.
 //   - When the response says the token was rejected (HTTP 401, or the
-//     source's RejectionClassifier), the token is invalidated and the request
-//     is sent once more with a fresh token, if its body can be replayed
-//     (no body, or GetBody). Otherwise the response is returned as it is.
+//     platform's Rejected), the token is invalidated and the request is sent
+//     once more with a fresh token, if its body can be replayed (no body, or
+//     GetBody). Otherwise the response is returned as it is.
 type Transport struct {
 	src      TokenSource
+	inv      Invalidator // src, when it is one
 	base     http.RoundTripper
-	hosts    []string // host:port or host that may receive credentials
-	declared bool     // hosts came from the source or WithHosts
+	plat     Platform
+	origins  []origin // where credentials may go; none: https or loopback
+	insecure bool
+	last     atomic.Pointer[tokenHeader] // the header values of the last token used
+}
+
+// origin is a scheme, host and port that may receive credentials. An empty
+// port matches any port; scheme "" matches https, and http on loopback.
+type origin struct{ scheme, host, port string }
+
+// tokenHeader is the header values that carry tok, built once.
+type tokenHeader struct {
+	tok  *Token
+	h    http.Header
+	drop []string // canonical forms of non-canonical keys in h, removed from the request
 }
 
 // NewTransport returns a Transport that takes tokens from src and sends
-// requests through base (http.DefaultTransport when nil).
+// requests through base (http.DefaultTransport when nil). It panics when src
+// or an option is nil, or when an origin cannot be parsed: each is a mistake
+// in the program.
 func NewTransport(src TokenSource, base http.RoundTripper, opts ...TransportOption) *Transport {
+	if src == nil {
+		panic("iotauth: NewTransport: nil TokenSource; pass an iotauth.NewCache(provider)")
+	}
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	t := &Transport{src: src, base: base}
-	if hb, ok := src.(HostBinder); ok {
-		t.hosts = append(t.hosts, hb.Hosts()...)
+	var cfg transportConfig
+	for i, o := range opts {
+		if o == nil {
+			panic(fmt.Sprintf("iotauth: NewTransport: option %d is nil; leave it out instead", i+1))
+		}
+		o(&cfg)
 	}
-	for _, o := range opts {
-		o(t)
+	t := &Transport{src: src, base: base, plat: Describe(src), insecure: cfg.insecure}
+	t.inv, _ = src.(Invalidator)
+	for _, s := range append(append([]string(nil), t.plat.Origins...), cfg.origins...) {
+		o, err := parseOrigin(s)
+		if err != nil {
+			panic("iotauth: NewTransport: " + err.Error())
+		}
+		t.origins = append(t.origins, o)
 	}
-	for i, h := range t.hosts {
-		t.hosts[i] = strings.ToLower(h)
-	}
-	t.declared = len(t.hosts) > 0
 	return t
+}
+
+// parseOrigin reads "scheme://host[:port]", "host:port" or "host".
+func parseOrigin(s string) (origin, error) {
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return origin{}, fmt.Errorf("origin %q is not scheme://host[:port] with scheme http or https", s)
+		}
+		port := u.Port()
+		if port == "" {
+			port = defaultPort(u.Scheme)
+		}
+		return origin{scheme: u.Scheme, host: strings.ToLower(u.Hostname()), port: port}, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = strings.Trim(s, "[]"), ""
+	}
+	if host == "" {
+		return origin{}, fmt.Errorf("origin %q has no host", s)
+	}
+	return origin{host: strings.ToLower(host), port: port}, nil
+}
+
+func defaultPort(scheme string) string {
+	if scheme == "http" {
+		return "80"
+	}
+	return "443"
 }
 
 // RoundTrip authorizes and sends req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil {
+		return nil, errors.New("iotauth: Transport.RoundTrip: nil request or URL")
+	}
 	if !t.mayAuthorize(req) {
 		return t.base.RoundTrip(req)
 	}
-	tok, err := t.src.Token(req.Context())
+	tok, err := t.token(req)
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
 	canReplay := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	resp, err := t.send(req, req.Body, tok)
-	if err != nil || !TokenRejected(t.src, resp) {
+	if err != nil || !t.plat.rejected(resp) {
 		return resp, err
 	}
-	if inv, ok := t.src.(Invalidator); ok {
-		inv.Invalidate(tok)
+	if t.inv != nil {
+		t.inv.Invalidate(tok)
 	}
 	if !canReplay {
 		return resp, nil
@@ -74,7 +141,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 	}
-	fresh, err := t.src.Token(req.Context())
+	fresh, err := t.token(req)
 	if err != nil {
 		if body != nil {
 			body.Close()
@@ -85,54 +152,94 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.send(req, body, fresh)
 }
 
-// send sends a clone of req with body and tok's credentials.
-func (t *Transport) send(req *http.Request, body io.ReadCloser, tok *Token) (*http.Response, error) {
-	r := cloneRequest(req)
-	r.Body = body
-	if err := Authorize(t.src, r, tok); err != nil {
-		closeBody(r)
+// token gets a token for req, refusing what no request could carry.
+func (t *Transport) token(req *http.Request) (*Token, error) {
+	tok, err := t.src.Token(req.Context())
+	if err != nil {
 		return nil, err
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return nil, &Error{Platform: t.plat.Name, Op: "token", Kind: ErrMalformedResponse,
+			Message: "source returned no access token and no error"}
+	}
+	return tok, nil
+}
+
+// send sends a copy of req with body and tok's credentials. Only the header
+// map is copied; its value slices are shared with req and never modified.
+func (t *Transport) send(req *http.Request, body io.ReadCloser, tok *Token) (*http.Response, error) {
+	th := t.headerFor(tok)
+	r := new(http.Request)
+	*r = *req
+	h := make(http.Header, len(req.Header)+len(th.h))
+	for k, v := range req.Header {
+		h[k] = v
+	}
+	for _, k := range th.drop {
+		delete(h, k)
+	}
+	for k, v := range th.h {
+		h[k] = v
+	}
+	r.Header = h
+	r.Body = body
+	if t.plat.Authorize != nil {
+		if err := t.plat.Authorize(r, tok); err != nil {
+			closeBody(r)
+			return nil, err
+		}
 	}
 	return t.base.RoundTrip(r)
 }
 
-// mayAuthorize applies the host binding.
+// headerFor returns tok's header values, built once per token.
+func (t *Transport) headerFor(tok *Token) *tokenHeader {
+	if th := t.last.Load(); th != nil && th.tok == tok {
+		return th
+	}
+	th := &tokenHeader{tok: tok, h: t.plat.header(tok)}
+	for k := range th.h {
+		if ck := http.CanonicalHeaderKey(k); ck != k {
+			th.drop = append(th.drop, ck)
+		}
+	}
+	t.last.Store(th)
+	return th
+}
+
+// mayAuthorize applies the origin binding to this hop of a request.
 func (t *Transport) mayAuthorize(req *http.Request) bool {
-	if req.URL == nil {
+	scheme, host, port := strings.ToLower(req.URL.Scheme), strings.ToLower(req.URL.Hostname()), req.URL.Port()
+	if port == "" {
+		port = defaultPort(scheme)
+	}
+	if len(t.origins) > 0 {
+		for _, o := range t.origins {
+			if o.host == host && (o.port == "" || o.port == port) &&
+				(o.scheme == scheme || (o.scheme == "" && (scheme == "https" || (scheme == "http" && isLoopback(host))))) {
+				return true
+			}
+		}
 		return false
 	}
-	if t.declared {
-		return t.allowed(req.URL.Scheme, req.URL.Host)
+	if scheme != "https" && !(scheme == "http" && (t.insecure || isLoopback(host))) {
+		return false
 	}
-	// No declared hosts: the caller's own host only, never a redirect's.
+	// No declared origin: the caller's own host only, never a redirect's.
 	first := req
 	for first.Response != nil && first.Response.Request != nil {
 		first = first.Response.Request
 	}
-	return first == req || strings.EqualFold(first.URL.Host, req.URL.Host)
+	return first == req || (strings.EqualFold(first.URL.Host, req.URL.Host) && strings.EqualFold(first.URL.Scheme, req.URL.Scheme))
 }
 
-// allowed reports whether host (as in a URL, with or without a port) is
-// one of t.hosts, treating a missing port as the scheme's default.
-func (t *Transport) allowed(scheme, host string) bool {
-	port := ""
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		host, port = host[:i], host[i+1:]
-	} else if scheme == "http" {
-		port = "80"
-	} else {
-		port = "443"
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
 	}
-	for _, h := range t.hosts {
-		if len(h) == len(host) && strings.EqualFold(h, host) {
-			return true // declared without a port: any port
-		}
-		if len(h) == len(host)+1+len(port) && strings.EqualFold(h[:len(host)], host) &&
-			h[len(host)] == ':' && h[len(host)+1:] == port {
-			return true
-		}
-	}
-	return false
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // drain reads a little of a body so its connection can be reused, and closes it.
@@ -150,14 +257,24 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// cloneRequest copies req shallowly with its own header map: the caller's
-// request is not modified, at the cost of two allocations.
-func cloneRequest(req *http.Request) *http.Request {
-	r := new(http.Request)
-	*r = *req
-	r.Header = req.Header.Clone()
-	if r.Header == nil {
-		r.Header = make(http.Header, 1)
+// String describes the transport without its source's configuration.
+func (t *Transport) String() string {
+	if t == nil {
+		return "<nil>"
 	}
-	return r
+	return "iotauth.Transport{platform: " + t.plat.Name + "}"
+}
+
+// GoString is String, so %#v reveals nothing either.
+func (t *Transport) GoString() string { return t.String() }
+
+// Format prints String for every verb.
+func (t *Transport) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+
+// LogValue makes log/slog print the platform only.
+func (t *Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// MarshalJSON encodes the platform only.
+func (t *Transport) MarshalJSON() ([]byte, error) {
+	return fmt.Appendf(nil, `{"platform":%q}`, t.plat.Name), nil
 }

@@ -73,10 +73,10 @@ func TestTransport_AttachesBearerTokenWithoutModifyingTheRequest(t *testing.T) {
 // appKeySource sets two headers, as OceanConnect wants.
 type appKeySource struct{ countingSource }
 
-func (s *appKeySource) Authorize(req *http.Request, t *iotauth.Token) error {
-	req.Header.Set("app_key", "my-app")
-	req.Header.Set("Authorization", "Bearer "+t.AccessToken)
-	return nil
+func (s *appKeySource) Describe() iotauth.Platform {
+	return iotauth.Platform{Name: "appkey", Header: func(t *iotauth.Token) http.Header {
+		return http.Header{"app_key": {"my-app"}, "Authorization": {"Bearer " + t.AccessToken}}
+	}}
 }
 
 func TestTransport_UsesTheSourcesAuthorizerThroughTheCache(t *testing.T) {
@@ -97,7 +97,9 @@ type boundSource struct {
 	hosts []string
 }
 
-func (s *boundSource) Hosts() []string { return s.hosts }
+func (s *boundSource) Describe() iotauth.Platform {
+	return iotauth.Platform{Name: "bound", Origins: s.hosts}
+}
 
 func TestTransport_HostBinding_CredentialsGoOnlyToDeclaredHosts(t *testing.T) {
 	p := newPlatform(t)
@@ -251,7 +253,11 @@ func TestTransport_SourceFails_ReturnsTheErrorAndClosesTheBody(t *testing.T) {
 // bodyRejecter says a token was rejected when the body says so, like MXCHIP.
 type bodyRejecter struct{ countingSource }
 
-func (s *bodyRejecter) TokenRejected(resp *http.Response) bool {
+func (s *bodyRejecter) Describe() iotauth.Platform {
+	return iotauth.Platform{Name: "body", Rejected: s.rejected}
+}
+
+func (s *bodyRejecter) rejected(resp *http.Response) bool {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body = io.NopCloser(strings.NewReader(string(b)))
 	return strings.Contains(string(b), `"code":10100`)

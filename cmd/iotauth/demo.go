@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -322,7 +323,8 @@ func (d *demo) badPassword() error {
 	if err != nil {
 		return err
 	}
-	c := iotauth.NewCache(p)
+	// The refusal is deliberate: keep its warning out of the demo output.
+	c := iotauth.NewCache(p, iotauth.WithLogger(slog.New(slog.DiscardHandler)))
 	good := d.fails["cloudstudio"]
 	d.fails["cloudstudio"] = func() int64 { return good() + c.Stats().Failures }
 	calls := d.srv.CloudStudio.CreateCalls()

@@ -54,7 +54,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err) // an *iotauth.Error: platform, code and request id, never a secret
 		}
-		fmt.Printf("%-13s %s token, expires in %s\n", cache.Platform()+":", tok.Type(), lifetime(tok))
+		fmt.Printf("%-13s %s token, expires in %s\n", cache.Describe().Name+":", tok.Type(), lifetime(tok))
 	}
 }
 

@@ -31,7 +31,7 @@ func BaseURL(raw, def string) (string, error) {
 }
 
 // HostOf returns the host:port a base URL's requests go to, with the
-// scheme's default port made explicit, for iotauth.HostBinder.
+// scheme's default port made explicit.
 func HostOf(base string) string {
 	u, err := url.Parse(base)
 	if err != nil {
@@ -45,4 +45,15 @@ func HostOf(base string) string {
 		port = "80"
 	}
 	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// OriginOf returns the origin a base URL's requests go to, as
+// "scheme://host:port" with the scheme's default port made explicit, for
+// iotauth.Platform.Origins.
+func OriginOf(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + HostOf(base)
 }

@@ -133,9 +133,9 @@ func TestTokenSource_ThroughCache_OneApplyTokenForManyCallers(t *testing.T) {
 	l := c.TokenLogin("GID_a@@@1", toks[0])
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
 
-	assert.Equal(t, "alimqtt", src.(iotauth.Platformer).Platform())
+	assert.Equal(t, "alimqtt", iotauth.Describe(src).Name)
 	other := c.TokenSource([]string{"parent/b"}, "R,W", time.Hour)
-	assert.NotEqual(t, src.(iotauth.Keyer).CacheKey(), other.(iotauth.Keyer).CacheKey(), "keyed by resources")
+	assert.NotEqual(t, iotauth.Describe(src).StoreKey, iotauth.Describe(other).StoreKey, "keyed by resources")
 }
 
 func TestTokenSource_ThroughCache_RenewsAheadOfExpireTime(t *testing.T) {

@@ -2,7 +2,6 @@ package alimqtt
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/iotauth/iotauth"
@@ -28,14 +27,4 @@ func (s *tokenSource) Token(ctx context.Context) (*iotauth.Token, error) {
 		return nil, badRequest("ApplyToken", "non-positive token lifetime")
 	}
 	return s.c.ApplyToken(ctx, s.resources, s.actions, time.Now().Add(s.lifetime))
-}
-
-// Platform returns "alimqtt".
-func (s *tokenSource) Platform() string { return Platform }
-
-// CacheKey names the account, instance, actions and resources, so that
-// tokens for different topics are stored apart.
-func (s *tokenSource) CacheKey() string {
-	return iotauth.StoreKey(Platform, s.c.base,
-		s.c.cfg.AccessKeyID+"|"+s.c.cfg.InstanceID+"|"+s.actions+"|"+strings.Join(s.resources, ","))
 }

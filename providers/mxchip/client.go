@@ -33,21 +33,14 @@ func (p *Provider) NewClient(ts iotauth.TokenSource) *Client {
 	return &Client{base: p.base, http: httpc.New(Platform, hc), ts: ts}
 }
 
-// platformSource is ts as the Transport should see it on MXCHIP: with the
-// platform's rejection classifier, host and name, and ts's own Authorizer
-// and Invalidator (a Cache's) where it has them.
+// platformSource is ts as the Transport should see it on MXCHIP: described
+// as the Provider's platform, with ts's Invalidator (a Cache's) where it has one.
 type platformSource struct {
 	iotauth.TokenSource
 	p *Provider
 }
 
-func (s platformSource) TokenRejected(resp *http.Response) bool { return s.p.TokenRejected(resp) }
-func (s platformSource) Hosts() []string                        { return s.p.Hosts() }
-func (s platformSource) Platform() string                       { return Platform }
-
-func (s platformSource) Authorize(req *http.Request, t *iotauth.Token) error {
-	return iotauth.Authorize(s.TokenSource, req, t)
-}
+func (s platformSource) Describe() iotauth.Platform { return s.p.Describe() }
 
 func (s platformSource) Invalidate(t *iotauth.Token) {
 	if inv, ok := s.TokenSource.(iotauth.Invalidator); ok {

@@ -146,11 +146,7 @@ func (p *Provider) CacheKey() string { return iotauth.StoreKey(platform, p.base,
 func (p *Provider) Hosts() []string { return []string{httpc.HostOf(p.base)} }
 
 var (
-	_ iotauth.TokenSource         = (*Provider)(nil)
-	_ iotauth.Refresher           = (*Provider)(nil)
-	_ iotauth.Authorizer          = (*Provider)(nil)
-	_ iotauth.RejectionClassifier = (*Provider)(nil)
-	_ iotauth.HostBinder          = (*Provider)(nil)
-	_ iotauth.Platformer          = (*Provider)(nil)
-	_ iotauth.Keyer               = (*Provider)(nil)
+	_ iotauth.Describer   = (*Provider)(nil)
+	_ iotauth.TokenSource = (*Provider)(nil)
+	_ iotauth.Refresher   = (*Provider)(nil)
 )

@@ -183,7 +183,7 @@ func TestFleetFault_LockNeverReleased_TheLeaseExpiryHandsOver(t *testing.T) {
 	// A holder that takes the lock and vanishes without releasing it.
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
 	defer rdb.Close()
-	_, err := redisstore.New(rdb).Lock(context.Background(), fleet[0].cache.CacheKey(), 500*time.Millisecond)
+	_, err := redisstore.New(rdb).Lock(context.Background(), fleet[0].cache.Describe().StoreKey, 500*time.Millisecond)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -217,7 +217,7 @@ func TestFleetFault_LockHolderProcessKilledMidLogin_TheLeaseExpiryHandsOver(t *t
 	fleet := replicas(t, 1, emu.URL, rs.Addr(), fleetOptions()...)
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
 	defer rdb.Close()
-	_, err := redisstore.New(rdb).Lock(context.Background(), fleet[0].cache.CacheKey(), time.Second)
+	_, err := redisstore.New(rdb).Lock(context.Background(), fleet[0].cache.Describe().StoreKey, time.Second)
 	require.ErrorIs(t, err, iotauth.ErrLockHeld, "the dead holder's lock is still held")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

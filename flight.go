@@ -1,0 +1,192 @@
+package iotauth
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+// flight is one login or refresh that callers wait for.
+type flight struct {
+	done     chan struct{}
+	finished atomic.Bool
+	tok      *Token
+	err      error
+	cancel   context.CancelFunc // cancels the call; Close uses it
+}
+
+// finish publishes the outcome to the waiters, once.
+func (f *flight) finish(tok *Token, err error) {
+	if f.finished.CompareAndSwap(false, true) {
+		f.tok, f.err = tok, err
+		close(f.done)
+	}
+}
+
+// refreshAhead starts a background refresh of e's token unless one is in
+// flight, the gate says not yet, or e was already replaced.
+func (c *Cache) refreshAhead(ctx context.Context, e *entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if c.fl.Load() == nil && c.cur.Load() == e && !c.isClosed && c.mayCall(now) {
+		c.start(ctx, e.tok, now)
+	}
+}
+
+// wait serves a caller whose cached token is dead, rejected or missing: it
+// joins the flight in progress or starts one, unless the gate says not yet,
+// in which case it gets the old token while it has not really expired, or
+// the failure being backed off.
+func (c *Cache) wait(ctx context.Context) (*Token, error) {
+	c.mu.Lock()
+	if c.isClosed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	now := time.Now()
+	e := c.cur.Load()
+	var old *Token
+	if e != nil {
+		if s := e.state.Load(); s == stateFresh || s == stateDue {
+			c.mu.Unlock()
+			c.hit()
+			return e.tok, nil
+		}
+		old = e.tok
+	}
+	f := c.fl.Load()
+	if f == nil {
+		if !c.mayCall(now) {
+			if e != nil && e.servable(now) {
+				c.mu.Unlock()
+				c.hit()
+				return e.tok, nil
+			}
+			if err := c.lastErr; err != nil {
+				c.mu.Unlock()
+				return nil, err
+			}
+		}
+		f = c.start(ctx, old, now)
+	}
+	c.mu.Unlock()
+	c.n.waits.Add(1)
+	select {
+	case <-f.done:
+		return f.tok, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// start launches a flight that replaces old, once the gate opens. c.mu must
+// be held. The flight keeps the first caller's values (trace ids) but not its
+// cancellation: other callers depend on it.
+func (c *Cache) start(ctx context.Context, old *Token, now time.Time) *flight {
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	f := &flight{done: make(chan struct{}), cancel: cancel}
+	c.fl.Store(f)
+	delay := time.Duration(c.notBefore.Load() - now.UnixNano())
+	go c.fly(fctx, f, old, delay)
+	return f
+}
+
+// fly waits for the gate, obtains a token and publishes the outcome.
+func (c *Cache) fly(ctx context.Context, f *flight, old *Token, delay time.Duration) {
+	defer f.cancel()
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			f.finish(nil, ErrClosed) // only Close cancels a flight
+			return
+		}
+	}
+	began := time.Now()
+	tok, op, err := c.obtainSafely(ctx, old)
+	if err == nil {
+		err = c.check(op, tok)
+	}
+	if err != nil {
+		tok = nil
+	}
+	c.mu.Lock()
+	if c.fl.Load() != f { // closed meanwhile
+		c.mu.Unlock()
+		f.finish(nil, ErrClosed)
+		return
+	}
+	now := time.Now()
+	if err == nil {
+		c.installLocked(tok, now)
+	} else {
+		c.n.fails.Add(1)
+	}
+	c.settleLocked(began, now, err)
+	c.fl.Store(nil)
+	c.mu.Unlock()
+
+	// Report before waking the waiters, so that a hook persisting the token
+	// has done so before anyone uses it.
+	c.report(ctx, Event{Op: op, Token: tok, Err: err, Duration: now.Sub(began)})
+	f.finish(tok, err)
+}
+
+// obtainSafely is obtain with the refresh timeout, turning a panic of the
+// source into an error: nothing may panic on the Cache's own goroutine.
+func (c *Cache) obtainSafely(ctx context.Context, old *Token) (tok *Token, op string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.refreshTimeout)
+	defer cancel()
+	op = "login"
+	defer func() {
+		if r := recover(); r != nil {
+			tok, err = nil, &Error{Platform: c.plat.Name, Op: op, Kind: ErrServer, Message: "the token source panicked"}
+		}
+	}()
+	return c.obtain(ctx, old)
+}
+
+// check refuses a token no caller could use, so that a broken source does
+// not look like a success.
+func (c *Cache) check(op string, t *Token) error {
+	why := ""
+	switch {
+	case t == nil:
+		why = "source returned no token and no error"
+	case t.AccessToken == "":
+		why = "source returned a token without an access token"
+	case expired(t, time.Now()):
+		why = "source returned an expired token"
+	default:
+		return nil
+	}
+	return &Error{Platform: c.plat.Name, Op: op, Kind: ErrMalformedResponse, Message: why}
+}
+
+// fetch refreshes old when the source is a Refresher, falling back to a
+// login when the refresh fails for any reason but the flight's own timeout.
+// A refused refresh recovered by a login is not a failure.
+func (c *Cache) fetch(ctx context.Context, old *Token) (*Token, string, error) {
+	if r, ok := c.src.(Refresher); ok && old != nil {
+		c.n.refreshes.Add(1)
+		tok, err := r.Refresh(ctx, old)
+		if err == nil {
+			return tok, "refresh", nil
+		}
+		if ctx.Err() != nil {
+			return nil, "refresh", err
+		}
+		c.n.logins.Add(1)
+		tok, lerr := c.src.Token(ctx)
+		if lerr == nil {
+			c.info(ctx, "iotauth: refresh refused; logged in again", err)
+		}
+		return tok, "login", lerr
+	}
+	c.n.logins.Add(1)
+	tok, err := c.src.Token(ctx)
+	return tok, "login", err
+}
