@@ -97,32 +97,25 @@ func (g *mqttGate) Token(ctx context.Context) (*Token, error) {
 		return nil, err
 	}
 	if r != nil && t != nil && g.cred.MQTTLoginOf(t).sameCredentials(*r) {
-		return nil, &Error{Platform: g.Platform(), Op: "mqtt login", Kind: ErrInvalidCredentials,
+		return nil, &Error{Platform: Describe(g).Name, Op: "mqtt login", Kind: ErrInvalidCredentials,
 			Message: "the broker refused the login and the platform has no other"}
 	}
 	return t, nil
 }
 
-// Platform names the credential's platform.
-func (g *mqttGate) Platform() string {
-	if p, ok := g.cred.(Platformer); ok {
-		return p.Platform()
+// Describe forwards the credential's description (its name, and its
+// StoreKey for WithStore).
+func (g *mqttGate) Describe() Platform {
+	if d, ok := g.cred.(Describer); ok {
+		return d.Describe()
 	}
-	return "custom"
-}
-
-// CacheKey forwards the credential's Keyer, for WithStore.
-func (g *mqttGate) CacheKey() string {
-	if k, ok := g.cred.(Keyer); ok {
-		return k.CacheKey()
-	}
-	return ""
+	return Platform{}
 }
 
 // WithStoreOf shares the Store of ts, when ts is a Cache configured with
 // one, so that credentials of the same account are kept where its tokens
-// are. It does nothing otherwise. The source the option configures must
-// name its credential (Keyer), as WithStore requires.
+// are. It does nothing otherwise. The credential the option configures
+// must have a StoreKey in its Describe, as WithStore requires.
 func WithStoreOf(ts TokenSource) CacheOption {
 	return func(c *cacheConfig) {
 		if p, ok := ts.(*Cache); ok && p.cfg.store != nil {

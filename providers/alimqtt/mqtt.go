@@ -59,7 +59,7 @@ func (s signatureCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
 	return l
 }
 
-func (signatureCredential) Platform() string { return Platform }
+func (signatureCredential) Describe() iotauth.Platform { return iotauth.Platform{Name: Platform} }
 
 // DeviceCredentialSource is the device-credential mode login of clientID as
 // an iotauth.MQTTSource: the credential is looked up (registered only if the
@@ -97,7 +97,7 @@ func (d deviceCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
 		broker: d.c.broker()}).MQTTLogin()
 }
 
-func (deviceCredential) Platform() string { return Platform }
+func (deviceCredential) Describe() iotauth.Platform { return iotauth.Platform{Name: Platform} }
 
 // TokenMQTTSource is the token mode login of clientID as an
 // iotauth.MQTTSource. Each login draws the current token of every source in
@@ -178,8 +178,5 @@ func TokenUploads(l iotauth.MQTTLogin) []iotauth.MQTTMessage {
 	}
 	return msgs
 }
-
-// Platform returns "alimqtt".
-func (s *tokenMQTTSource) Platform() string { return Platform }
 
 var _ iotauth.MQTTRenewer = (*tokenMQTTSource)(nil)

@@ -151,14 +151,10 @@ func (m mqttCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
 	}).MQTTLogin()
 }
 
-func (mqttCredential) Platform() string { return Platform }
-
-// CacheKey names the application's MQTT client in a Store: under the
-// account of the Client's token source and the application.
-func (m mqttCredential) CacheKey() string {
-	account := ""
-	if k, ok := m.c.ts.(iotauth.Keyer); ok {
-		account = k.CacheKey()
-	}
-	return iotauth.StoreKey(Platform, m.c.base, account+"|mqtt-client|"+m.appID)
+// Describe names the platform, and the application's MQTT client in a
+// Store: under the account of the Client's token source and the
+// application.
+func (m mqttCredential) Describe() iotauth.Platform {
+	account := iotauth.Describe(m.c.ts).StoreKey
+	return iotauth.Platform{Name: Platform, StoreKey: iotauth.StoreKey(Platform, m.c.base, account+"|mqtt-client|"+m.appID)}
 }
