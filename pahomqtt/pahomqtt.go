@@ -28,12 +28,9 @@ package pahomqtt
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"net/url"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -54,193 +51,58 @@ func ClientOptions(ctx context.Context, src iotauth.MQTTSource) (*mqtt.ClientOpt
 	if err != nil {
 		return nil, err
 	}
-	a := &adapter{s: s}
 	return mqtt.NewClientOptions().
 		AddBroker(first.BrokerURL()).
 		SetClientID(first.ClientID).
 		SetProtocolVersion(4).
-		SetCredentialsProvider(a.credentials).
-		SetCustomOpenConnectionFn(a.open).
-		SetOnConnectHandler(a.onConnect).
+		SetCredentialsProvider(func() (string, string) {
+			l, err := s.Prepare()
+			if err != nil {
+				return "", ""
+			}
+			return l.Username, string(l.Password)
+		}).
+		SetCustomOpenConnectionFn(func(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+			return open(s, uri, o)
+		}).
+		SetOnConnectHandler(func(client mqtt.Client) {
+			if c := s.Accepted(); c != nil {
+				c.Up(func(ctx context.Context, topic string, payload []byte) error {
+					return wait(ctx, client.Publish(topic, 1, false, payload))
+				})
+			}
+		}).
 		SetConnectRetry(false).
 		SetAutoReconnect(true).
 		SetConnectTimeout(10 * time.Second).
 		SetMaxReconnectInterval(time.Minute), nil
 }
 
-// adapter ties one paho client to its Session. paho asks for credentials
-// and then opens the connection, one attempt at a time.
-type adapter struct {
-	s *mqttsession.Session
-
-	mu      sync.Mutex
-	next    *attempt // the login of the attempt being made
-	current *conn    // the last connection the broker accepted
-}
-
-// attempt is one connection attempt's login, or why there is none.
-type attempt struct {
-	login  iotauth.MQTTLogin
-	issued time.Time
-	err    error
-}
-
-// credentials asks the source for the login of the next attempt. Without
-// one it returns nothing, and open fails the attempt before dialling.
-func (a *adapter) credentials() (string, string) {
-	l, err := a.s.LoginDetached()
-	a.mu.Lock()
-	a.next = &attempt{login: l, issued: time.Now(), err: err}
-	a.mu.Unlock()
-	if err != nil {
-		return "", ""
-	}
-	return l.Username, string(l.Password)
-}
-
-// errNoLogin is returned for an attempt made without credentials.
-var errNoLogin = errors.New("pahomqtt: no login for this connection attempt")
-
-// open dials the broker for paho and watches the CONNACK of the login.
-func (a *adapter) open(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
-	a.mu.Lock()
-	at := a.next
-	a.next = nil
-	a.mu.Unlock()
-	switch {
-	case at == nil:
-		return nil, errNoLogin
-	case at.err != nil:
-		return nil, at.err
-	}
-	nc, err := dial(uri, o)
-	if err != nil {
-		return nil, err
-	}
-	return &conn{Conn: nc, a: a, login: at.login, issued: at.issued}, nil
-}
-
-// dial opens a TCP or TLS connection to the broker in uri.
-func dial(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
-	d := o.Dialer
-	if d == nil {
-		d = &net.Dialer{Timeout: o.ConnectTimeout}
-	}
+// open dials the broker in uri for paho, over TCP or TLS.
+func open(s *mqttsession.Session, uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+	var tlsOn bool
 	switch uri.Scheme {
 	case "tcp", "mqtt":
-		return d.Dial("tcp", uri.Host)
 	case "ssl", "tls", "mqtts", "mqtt+ssl", "tcps":
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if o.TLSConfig != nil {
-			cfg = o.TLSConfig.Clone()
-		}
-		return tls.DialWithDialer(d, "tcp", uri.Host, cfg)
+		tlsOn = true
+	default:
+		return nil, errors.New("pahomqtt: unsupported broker scheme " + uri.Scheme)
 	}
-	return nil, errors.New("pahomqtt: unsupported broker scheme " + uri.Scheme)
-}
-
-// onConnect starts the renewal of the connection just accepted.
-func (a *adapter) onConnect(client mqtt.Client) {
-	a.mu.Lock()
-	c := a.current
-	a.mu.Unlock()
-	if c == nil {
-		return
+	d := o.Dialer
+	if d == nil {
+		d = &net.Dialer{}
 	}
-	c.up(client)
-}
-
-// conn is a connection opened for paho. It reads the CONNACK as it goes by,
-// to report a refused login, and ends the connection's renewal on Close.
-type conn struct {
-	net.Conn
-	a      *adapter
-	login  iotauth.MQTTLogin
-	issued time.Time
-
-	in      scanner     // the packets read so far
-	dropped atomic.Bool // closed by Drop, for a reconnect
-
-	mu     sync.Mutex
-	acked  bool // the CONNACK was read
-	closed bool
-	live   *mqttsession.Live
-}
-
-// Read passes paho's reads through, scanning the packets on the way: the
-// CONNACK's return code, and the broker's notices (which must be seen
-// before the connection drops, not when paho gets to dispatch them).
-func (c *conn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.in.scan(p[:n], c.packet)
-	if err != nil && c.dropped.Load() {
-		// paho ignores "use of closed network connection", taking it for
-		// its own Close: report the drop as the loss it is.
-		err = errDropped
+	timeout := o.ConnectTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
 	}
-	return n, err
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return s.Open(ctx, d.DialContext, uri.Host, tlsOn, o.TLSConfig)
 }
 
-// packet handles a packet read: typ and the bytes kept of it.
-func (c *conn) packet(typ byte, kept []byte) {
-	switch typ {
-	case typeConnack:
-		if len(kept) == 2 {
-			c.connack(kept[1])
-		}
-	case typePublish:
-		if len(kept) > 2 {
-			c.a.s.Notice(string(kept[2:]))
-		}
-	}
-}
-
-func (c *conn) connack(code byte) {
-	c.mu.Lock()
-	first := !c.acked
-	c.acked = true
-	c.mu.Unlock()
-	switch {
-	case !first:
-	case code == 0:
-		c.a.mu.Lock()
-		c.a.current = c
-		c.a.mu.Unlock()
-	case mqttsession.Refusal(code):
-		c.a.s.Refused(c.login)
-	}
-}
-
-// up starts the renewal, unless the connection is already closed.
-func (c *conn) up(client mqtt.Client) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.live != nil {
-		return
-	}
-	c.live = c.a.s.Up(pahoConn{client, c}, c.login, c.issued)
-}
-
-// Close closes the connection and ends its renewal.
-func (c *conn) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	lv := c.live
-	c.mu.Unlock()
-	if lv != nil {
-		lv.Stop()
-	}
-	return c.Conn.Close()
-}
-
-// pahoConn is a live connection as the renewal uses it.
-type pahoConn struct {
-	client mqtt.Client
-	c      *conn
-}
-
-func (p pahoConn) Publish(ctx context.Context, topic string, payload []byte) error {
-	t := p.client.Publish(topic, 1, false, payload)
+// wait waits for a paho token or ctx.
+func wait(ctx context.Context, t mqtt.Token) error {
 	select {
 	case <-t.Done():
 		return t.Error()
@@ -248,12 +110,3 @@ func (p pahoConn) Publish(ctx context.Context, topic string, payload []byte) err
 		return ctx.Err()
 	}
 }
-
-// Drop closes the network connection under paho, which then reconnects.
-func (p pahoConn) Drop() {
-	p.c.dropped.Store(true)
-	_ = p.c.Conn.Close()
-}
-
-// errDropped is the read error of a connection dropped for a new login.
-var errDropped = errors.New("pahomqtt: connection dropped to log in afresh")

@@ -37,8 +37,10 @@ type Session struct {
 	src     iotauth.MQTTSource
 	renewal *iotauth.MQTTRenewal // nil: the broker takes tokens at CONNECT only
 
-	mu   sync.Mutex
-	live *Live // the renewal of the current connection
+	mu      sync.Mutex
+	live    *Live    // the renewal of the current connection
+	next    *attempt // the login of the connection attempt being made
+	current *NetConn // the last connection the broker accepted
 }
 
 // New returns the Session of an MQTT client that logs in through src.

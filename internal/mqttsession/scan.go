@@ -1,4 +1,4 @@
-package pahomqtt
+package mqttsession
 
 // MQTT control packet types the adapter reads.
 const (

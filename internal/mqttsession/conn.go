@@ -1,0 +1,197 @@
+package mqttsession
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iotauth/iotauth"
+)
+
+// An MQTT library asks for a connection's credentials and then opens it,
+// one attempt at a time. Prepare takes the login of the next attempt; Open
+// dials it and watches the connection.
+
+// attempt is one connection attempt's login, or why there is none.
+type attempt struct {
+	login  iotauth.MQTTLogin
+	issued time.Time
+	err    error
+}
+
+// ErrNoLogin fails an attempt that was opened without credentials.
+var ErrNoLogin = errors.New("iotauth: no MQTT login for this connection attempt")
+
+// Prepare takes a fresh login for the next connection attempt (bounded by a
+// timeout: reconnects have no context of their own). Without one, the
+// error is returned, and Open fails the attempt before dialling.
+func (s *Session) Prepare() (iotauth.MQTTLogin, error) {
+	l, err := s.LoginDetached()
+	s.mu.Lock()
+	s.next = &attempt{login: l, issued: time.Now(), err: err}
+	s.mu.Unlock()
+	return l, err
+}
+
+// Dialer opens a network connection to a broker at host:port.
+type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// Open dials addr (over TLS with cfg when tlsOn) for the attempt that
+// Prepare made ready, and returns the connection, watched: its CONNACK
+// reports a refused login to the source, the broker's notices reach the
+// renewal, and closing it ends the renewal.
+func (s *Session) Open(ctx context.Context, dial Dialer, addr string, tlsOn bool, cfg *tls.Config) (*NetConn, error) {
+	s.mu.Lock()
+	at := s.next
+	s.next = nil
+	s.mu.Unlock()
+	switch {
+	case at == nil:
+		return nil, ErrNoLogin
+	case at.err != nil:
+		return nil, at.err
+	}
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	}
+	nc, err := dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if tlsOn {
+		if cfg == nil {
+			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		} else {
+			cfg = cfg.Clone()
+		}
+		if cfg.ServerName == "" {
+			host, _, _ := net.SplitHostPort(addr)
+			cfg.ServerName = host
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = nc.Close()
+			return nil, err
+		}
+		nc = tc
+	}
+	return &NetConn{Conn: nc, s: s, login: at.login, issued: at.issued}, nil
+}
+
+// NetConn is a connection to the broker opened for an MQTT library.
+type NetConn struct {
+	net.Conn
+	s      *Session
+	login  iotauth.MQTTLogin
+	issued time.Time
+
+	in      scanner     // the packets read so far; one reader at a time
+	dropped atomic.Bool // closed by Drop, for a reconnect
+
+	mu     sync.Mutex
+	acked  bool // the CONNACK was read
+	closed bool
+	live   *Live
+}
+
+// ErrDropped is the read error of a connection dropped so that the client
+// logs in afresh.
+var ErrDropped = errors.New("iotauth: MQTT connection dropped to log in afresh")
+
+// Read passes the library's reads through, scanning the packets on the way:
+// the CONNACK's code, and the broker's notices (which must be seen before
+// the connection drops, not when the library gets to dispatch them).
+func (c *NetConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.in.scan(p[:n], c.packet)
+	if err != nil && c.dropped.Load() {
+		// Libraries ignore "use of closed network connection", taking it
+		// for their own Close: report the drop as the loss it is.
+		err = ErrDropped
+	}
+	return n, err
+}
+
+// packet handles a packet read: its type and the bytes kept of it.
+func (c *NetConn) packet(typ byte, kept []byte) {
+	switch typ {
+	case typeConnack:
+		if len(kept) == 2 {
+			c.connack(kept[1])
+		}
+	case typePublish:
+		if len(kept) > 2 {
+			c.s.Notice(string(kept[2:]))
+		}
+	}
+}
+
+func (c *NetConn) connack(code byte) {
+	c.mu.Lock()
+	first := !c.acked
+	c.acked = true
+	c.mu.Unlock()
+	switch {
+	case !first:
+	case code == 0:
+		c.s.mu.Lock()
+		c.s.current = c
+		c.s.mu.Unlock()
+	case Refusal(code):
+		c.s.Refused(c.login)
+	}
+}
+
+// Accepted returns the last connection the broker accepted, if any; the
+// library's on-connect callback starts its renewal with Up.
+func (s *Session) Accepted() *NetConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
+}
+
+// Up starts the renewal of the connection, which publishes through pub,
+// unless the connection is closed already or its renewal runs.
+func (c *NetConn) Up(pub func(ctx context.Context, topic string, payload []byte) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.live != nil {
+		return
+	}
+	c.live = c.s.Up(netLive{c, pub}, c.login, c.issued)
+}
+
+// Close closes the connection and ends its renewal.
+func (c *NetConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	lv := c.live
+	c.mu.Unlock()
+	if lv != nil {
+		lv.Stop()
+	}
+	return c.Conn.Close()
+}
+
+// Drop closes the network connection under the library, which then
+// reconnects.
+func (c *NetConn) Drop() {
+	c.dropped.Store(true)
+	_ = c.Conn.Close()
+}
+
+// netLive is a NetConn as its renewal uses it.
+type netLive struct {
+	c   *NetConn
+	pub func(ctx context.Context, topic string, payload []byte) error
+}
+
+func (n netLive) Publish(ctx context.Context, topic string, payload []byte) error {
+	return n.pub(ctx, topic, payload)
+}
+
+func (n netLive) Drop() { n.c.Drop() }
