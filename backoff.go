@@ -2,20 +2,14 @@ package iotauth
 
 import (
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 )
 
-// gate decides when the source may be called next. After a success, the
-// clock alone may not call it again for the minimum backoff; after a
-// failure, not before the backoff (or, for refused credentials, the
+// The gate: when the source may be called next (Cache.notBefore). After a
+// success, the clock alone may not call it again for the minimum backoff;
+// after a failure, not before the backoff (or, for refused credentials, the
 // hold-off) has passed, and callers that hold no servable token get the
-// failure meanwhile.
-type gate struct {
-	notBefore atomic.Int64 // Unix nanoseconds; no call to the source starts earlier
-	lastErr   error        // the failure being backed off or held off; nil after a success. Under mu.
-	failures  int          // consecutive failures. Under mu.
-}
+// failure (coldState.lastErr) meanwhile.
 
 // mayCall reports whether a call to the source may start at now.
 func (c *Cache) mayCall(now time.Time) bool { return now.UnixNano() >= c.notBefore.Load() }
@@ -24,13 +18,16 @@ func (c *Cache) mayCall(now time.Time) bool { return now.UnixNano() >= c.notBefo
 // now. c.mu must be held.
 func (c *Cache) settleLocked(began, now time.Time, err error) {
 	if err == nil {
-		c.failures, c.lastErr = 0, nil
+		if c.cold != nil {
+			c.cold.failures, c.cold.lastErr = 0, nil
+		}
 		c.notBefore.Store(began.Add(c.cfg.minBackoff).UnixNano())
 		return
 	}
-	c.failures++
-	c.lastErr = err
-	d := c.backoff(c.failures)
+	cs := c.coldLocked()
+	cs.failures++
+	cs.lastErr = err
+	d := c.backoff(cs.failures)
 	if IsCredentialFailure(err) {
 		d = c.cfg.holdOff // latched: retrying cannot help and may lock the account
 	}
@@ -39,9 +36,9 @@ func (c *Cache) settleLocked(began, now time.Time, err error) {
 
 // backoff is the delay before retry n (1-based): cfg.minBackoff doubling to
 // cfg.maxBackoff, scaled by a random factor in [0.8, 1.2).
-func (c *Cache) backoff(n int) time.Duration {
+func (c *Cache) backoff(n int32) time.Duration {
 	d := c.cfg.minBackoff
-	for i := 1; i < n && d < c.cfg.maxBackoff; i++ {
+	for i := int32(1); i < n && d < c.cfg.maxBackoff; i++ {
 		d *= 2
 	}
 	d = min(d, c.cfg.maxBackoff)

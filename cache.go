@@ -32,22 +32,39 @@ import (
 // A Cache describes its source's platform (Describe), so a Transport over a
 // Cache behaves as one over the source.
 type Cache struct {
-	src  TokenSource
-	plat Platform
-	cfg  cacheConfig
+	// Read by every hit: kept together at the front.
+	cur       atomic.Pointer[entry]  // nil before the first token and after Close
+	fl        atomic.Pointer[flight] // the login or refresh in progress; written under mu
+	notBefore atomic.Int64           // Unix nanoseconds; no call to the source starts earlier (backoff.go)
+	hits      *atomic.Int64          // WithHitCounting only
 
-	cur  atomic.Pointer[entry]  // nil before the first token and after Close
-	fl   atomic.Pointer[flight] // the login or refresh in progress; written under mu
-	gate                        // when the next call to the source may start
-	hits atomic.Int64           // with WithHitCounting only
-	n    struct{ waits, logins, refreshes, fails atomic.Int64 }
+	src TokenSource
+	cfg *cacheConfig // shared by Caches built with the same plain options
 
-	mu        sync.Mutex
+	mu       sync.Mutex
+	isClosed bool
+	timer    *time.Timer // moves the current entry on; made at the first install of an expiring token
+	cold     *coldState  // made at the first failure, rejection or store use
+	n        struct{ waits, logins, refreshes, fails atomic.Int64 }
+}
+
+// coldState is what a Cache needs only after a failure, a rejection or with
+// a store, so that the many Caches of a healthy service stay small. Under mu.
+type coldState struct {
+	lastErr   error         // the failure being backed off or held off; nil after a success
+	failures  int32         // consecutive failures
+	early     int32         // tokens rejected soon after they were issued, for the "share a Store" hint
+	watching  bool          // a store watch was started or is being started
 	installed chan struct{} // closed at the next install; nil until someone waits for one
 	watch     func()        // stops the store watch; nil when none runs
-	watching  bool          // a watch was started or is being started
-	isClosed  bool
-	early     atomic.Int32 // tokens rejected soon after they were issued, for the "share a Store" hint
+}
+
+// coldLocked returns c's cold state, making it. c.mu must be held.
+func (c *Cache) coldLocked() *coldState {
+	if c.cold == nil {
+		c.cold = new(coldState)
+	}
+	return c.cold
 }
 
 // CacheStats counts what a Cache did.
@@ -75,12 +92,14 @@ func NewCache(src TokenSource, opts ...CacheOption) *Cache {
 		o(&cfg)
 	}
 	cfg.sanitize()
-	c := &Cache{src: src, plat: Describe(src), cfg: cfg}
-	if cfg.storeKey != "" {
-		c.plat.StoreKey = cfg.storeKey
+	if cfg.store != nil && cfg.storeKey == "" {
+		if cfg.storeKey = Describe(src).StoreKey; cfg.storeKey == "" {
+			panic("iotauth: NewCache: WithStore needs a key: the source's Describe has no StoreKey, so add WithStoreKey(iotauth.StoreKey(...))")
+		}
 	}
-	if cfg.store != nil && c.plat.StoreKey == "" {
-		panic("iotauth: NewCache: WithStore needs a key: the source's Describe has no StoreKey, so add WithStoreKey(iotauth.StoreKey(...))")
+	c := &Cache{src: src, cfg: cfg.intern()}
+	if cfg.countHits {
+		c.hits = new(atomic.Int64)
 	}
 	return c
 }
@@ -105,7 +124,7 @@ func (c *Cache) Token(ctx context.Context) (*Token, error) {
 }
 
 func (c *Cache) hit() {
-	if c.cfg.countHits {
+	if c.hits != nil {
 		c.hits.Add(1)
 	}
 }
@@ -121,21 +140,36 @@ func (c *Cache) Invalidate(t *Token) {
 	if e == nil || e.tok != t || e.state.Swap(stateRejected) == stateRejected {
 		return
 	}
-	e.stop()
-	c.hintShareStore(e)
+	c.hintShareStore()
 }
 
 // Stats returns what the cache has done so far.
 func (c *Cache) Stats() CacheStats {
 	return CacheStats{
-		Hits: c.hits.Load(), Waits: c.n.waits.Load(), Logins: c.n.logins.Load(),
+		Hits: c.hitCount(), Waits: c.n.waits.Load(), Logins: c.n.logins.Load(),
 		Refreshes: c.n.refreshes.Load(), Failures: c.n.fails.Load(),
 	}
 }
 
+func (c *Cache) hitCount() int64 {
+	if c.hits == nil {
+		return 0
+	}
+	return c.hits.Load()
+}
+
 // Describe returns the source's description of its platform, with the
 // WithStoreKey key when one was given.
-func (c *Cache) Describe() Platform { return c.plat }
+func (c *Cache) Describe() Platform {
+	p := Describe(c.src)
+	if c.cfg.storeKey != "" {
+		p.StoreKey = c.cfg.storeKey
+	}
+	return p
+}
+
+// name names the platform, for logs and errors.
+func (c *Cache) name() string { return Describe(c.src).Name }
 
 // Close stops the cache: every caller waiting for a token returns ErrClosed
 // at once, a login in flight is cancelled, timers and the store watch stop,
@@ -152,12 +186,15 @@ func (c *Cache) Close() error {
 		return nil
 	}
 	c.isClosed = true
-	if e := c.cur.Swap(nil); e != nil {
-		e.stop()
+	c.cur.Store(nil)
+	if c.timer != nil {
+		c.timer.Stop()
 	}
 	f := c.fl.Swap(nil)
-	stop := c.watch
-	c.watch = nil
+	var stop func()
+	if c.cold != nil {
+		stop, c.cold.watch = c.cold.watch, nil
+	}
 	c.mu.Unlock()
 	if f != nil {
 		f.cancel()
@@ -177,7 +214,7 @@ func (c *Cache) String() string {
 	if c == nil {
 		return "<nil>"
 	}
-	return "iotauth.Cache{platform: " + c.plat.Name + "}"
+	return "iotauth.Cache{platform: " + c.name() + "}"
 }
 
 // GoString is String, so %#v reveals nothing either.
@@ -192,7 +229,7 @@ func (c *Cache) LogValue() slog.Value {
 		return slog.StringValue("<nil>")
 	}
 	st := c.Stats()
-	return slog.GroupValue(slog.String("platform", c.plat.Name),
+	return slog.GroupValue(slog.String("platform", c.name()),
 		slog.Int64("logins", st.Logins), slog.Int64("refreshes", st.Refreshes), slog.Int64("failures", st.Failures))
 }
 
@@ -200,5 +237,5 @@ func (c *Cache) LogValue() slog.Value {
 func (c *Cache) MarshalJSON() ([]byte, error) {
 	st := c.Stats()
 	return fmt.Appendf(nil, `{"platform":%q,"logins":%d,"refreshes":%d,"failures":%d}`,
-		c.plat.Name, st.Logins, st.Refreshes, st.Failures), nil
+		c.name(), st.Logins, st.Refreshes, st.Failures), nil
 }

@@ -30,7 +30,7 @@ func (c *Cache) obtain(ctx context.Context, old *Token) (*Token, string, error) 
 	tok, op, err := c.fetch(ctx, old)
 	if err == nil && c.check(op, tok) == nil {
 		sctx, cancel := c.storeCtx(ctx)
-		if serr := c.cfg.store.Save(sctx, c.plat.StoreKey, tok); serr != nil {
+		if serr := c.cfg.store.Save(sctx, c.cfg.storeKey, tok); serr != nil {
 			c.storeFailed(ctx, "token store save failed; other processes will log in themselves", serr)
 		}
 		cancel()
@@ -49,7 +49,7 @@ func (c *Cache) storeCtx(ctx context.Context) (context.Context, context.CancelFu
 func (c *Cache) loadUsable(ctx context.Context, old *Token) *Token {
 	sctx, cancel := c.storeCtx(ctx)
 	defer cancel()
-	t, err := c.cfg.store.Load(sctx, c.plat.StoreKey)
+	t, err := c.cfg.store.Load(sctx, c.cfg.storeKey)
 	if err != nil {
 		c.storeFailed(ctx, "token store load failed; logging in without it", err)
 		return nil
@@ -81,7 +81,7 @@ func (c *Cache) lockFleet(ctx context.Context, old *Token) (unlock func(), adopt
 	}
 	for {
 		sctx, cancel := c.storeCtx(ctx)
-		lease, err := locker.Lock(sctx, c.plat.StoreKey, c.cfg.lease)
+		lease, err := locker.Lock(sctx, c.cfg.storeKey, c.cfg.lease)
 		cancel()
 		switch {
 		case err == nil:
@@ -150,7 +150,7 @@ func (c *Cache) awaitOther(ctx context.Context, old *Token) *Token {
 	defer poll.Stop()
 	for {
 		c.mu.Lock()
-		installed := c.installedCh()
+		installed := c.installedLocked()
 		c.mu.Unlock()
 		if e := c.cur.Load(); e != nil && e.tok != old && c.usable(e.tok, old) {
 			return e.tok
@@ -176,18 +176,19 @@ func (c *Cache) ensureWatch() {
 		return
 	}
 	c.mu.Lock()
-	if c.watching || c.isClosed {
+	cs := c.coldLocked()
+	if cs.watching || c.isClosed {
 		c.mu.Unlock()
 		return
 	}
-	c.watching = true
+	cs.watching = true
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.storeTimeout)
 	defer cancel()
-	stop, err := w.Watch(ctx, c.plat.StoreKey, c.adopt)
+	stop, err := w.Watch(ctx, c.cfg.storeKey, c.adopt)
 	c.mu.Lock()
 	if err != nil {
-		c.watching = false // try again on the next flight
+		cs.watching = false // try again on the next flight
 		c.mu.Unlock()
 		c.storeFailed(ctx, "token store watch failed; other processes' tokens are picked up on refresh", err)
 		return
@@ -197,7 +198,7 @@ func (c *Cache) ensureWatch() {
 		stop()
 		return
 	}
-	c.watch = stop
+	cs.watch = stop
 	c.mu.Unlock()
 }
 

@@ -63,7 +63,8 @@ func (c *Cache) wait(ctx context.Context) (*Token, error) {
 				c.hit()
 				return e.tok, nil
 			}
-			if err := c.lastErr; err != nil {
+			if c.cold != nil && c.cold.lastErr != nil {
+				err := c.cold.lastErr
 				c.mu.Unlock()
 				return nil, err
 			}
@@ -143,7 +144,7 @@ func (c *Cache) obtainSafely(ctx context.Context, old *Token) (tok *Token, op st
 	op = "login"
 	defer func() {
 		if r := recover(); r != nil {
-			tok, err = nil, &Error{Platform: c.plat.Name, Op: op, Kind: ErrServer, Message: "the token source panicked"}
+			tok, err = nil, &Error{Platform: c.name(), Op: op, Kind: ErrServer, Message: "the token source panicked"}
 		}
 	}()
 	return c.obtain(ctx, old)
@@ -163,7 +164,7 @@ func (c *Cache) check(op string, t *Token) error {
 	default:
 		return nil
 	}
-	return &Error{Platform: c.plat.Name, Op: op, Kind: ErrMalformedResponse, Message: why}
+	return &Error{Platform: c.name(), Op: op, Kind: ErrMalformedResponse, Message: why}
 }
 
 // fetch refreshes old when the source is a Refresher, falling back to a

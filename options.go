@@ -2,6 +2,7 @@ package iotauth
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -33,6 +34,31 @@ func defaultCacheConfig() cacheConfig {
 		lease:          15 * time.Second,
 		storeTimeout:   2 * time.Second,
 	}
+}
+
+// plainConfigs holds one copy of each configuration without a logger, hook
+// or store, so that the many Caches of a service with one credential per
+// device share it instead of holding a copy each.
+var plainConfigs sync.Map // plainConfig -> *cacheConfig
+
+// plainConfig is what a plain configuration is told apart by.
+type plainConfig struct {
+	window, holdOff, refreshTimeout, minBackoff, maxBackoff, lease, storeTimeout time.Duration
+	storeKey                                                                     string
+	countHits                                                                    bool
+}
+
+// intern returns a shared copy of c when it is plain, else a copy of its own.
+func (c cacheConfig) intern() *cacheConfig {
+	if c.logger != nil || c.hook != nil || c.store != nil {
+		return &c
+	}
+	k := plainConfig{c.window, c.holdOff, c.refreshTimeout, c.minBackoff, c.maxBackoff, c.lease, c.storeTimeout, c.storeKey, c.countHits}
+	if v, ok := plainConfigs.Load(k); ok {
+		return v.(*cacheConfig)
+	}
+	v, _ := plainConfigs.LoadOrStore(k, &c)
+	return v.(*cacheConfig)
 }
 
 // sanitize puts back the default of every duration set to zero or less,

@@ -10,7 +10,7 @@ import (
 // failure is a warning, logged to slog.Default() when the user gave no
 // logger; a success is logged only to the user's logger.
 func (c *Cache) report(ctx context.Context, ev Event) {
-	ev.Platform = c.plat.Name
+	ev.Platform = c.name()
 	if ev.Err != nil || ev.Op == "store" {
 		attrs := []slog.Attr{slog.String("platform", ev.Platform), slog.String("op", ev.Op),
 			slog.String("outcome", "error"), slog.Duration("duration", ev.Duration)}
@@ -42,7 +42,7 @@ func (c *Cache) storeFailed(ctx context.Context, what string, err error) {
 // info logs a recovery to the user's logger only: it is not a failure.
 func (c *Cache) info(ctx context.Context, msg string, cause error) {
 	if l := c.cfg.logger; l != nil {
-		l.LogAttrs(ctx, slog.LevelInfo, msg, slog.String("platform", c.plat.Name), slog.String("cause", cause.Error()))
+		l.LogAttrs(ctx, slog.LevelInfo, msg, slog.String("platform", c.name()), slog.String("cause", cause.Error()))
 	}
 }
 
@@ -59,12 +59,25 @@ func (c *Cache) logger() *slog.Logger {
 const earlyRejection = time.Minute
 
 // hintShareStore says once, when the platform has rejected a second token
-// soon after it was issued and no Store is shared, what is most likely going on.
-func (c *Cache) hintShareStore(e *entry) {
-	if c.cfg.store != nil || time.Since(e.at) >= earlyRejection || c.early.Add(1) != 2 {
+// soon after it was obtained and no Store is shared, what is most likely
+// going on. The last successful call began minimum backoff before notBefore.
+func (c *Cache) hintShareStore() {
+	if c.cfg.store != nil {
+		return
+	}
+	age := time.Duration(time.Now().UnixNano()-c.notBefore.Load()) + c.cfg.minBackoff
+	c.mu.Lock()
+	early := int32(0)
+	if age < earlyRejection {
+		cs := c.coldLocked()
+		cs.early++
+		early = cs.early
+	}
+	c.mu.Unlock()
+	if early != 2 {
 		return
 	}
 	c.logger().LogAttrs(context.Background(), slog.LevelWarn,
 		"iotauth: the platform rejected a token soon after it was issued; if another process logs in with the same credential, share a Store (iotauth.WithStore) so that they stop invalidating each other's tokens",
-		slog.String("platform", c.plat.Name), slog.Duration("token_age", time.Since(e.at)))
+		slog.String("platform", c.name()), slog.Duration("token_age", age))
 }

@@ -1,17 +1,17 @@
 package iotauth
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
 
-// entry is one cached token with the state its timer moves it through.
+// entry is one cached token with the state the Cache's timer moves it through.
 type entry struct {
 	tok   *Token
-	at    time.Time // when it was installed
-	dead  time.Time // when it stops being served (its Expiry less the skew)
+	due   int64 // when it becomes due for refresh; 0: never
+	dead  int64 // when it stops being served (its Expiry less the skew); 0: never
 	state atomic.Int32
-	timer atomic.Pointer[time.Timer] // fires when due, then again when dead
 }
 
 const (
@@ -24,44 +24,82 @@ const (
 // installLocked makes t the cached token and arms the timer that moves it to
 // due and dead. c.mu must be held.
 func (c *Cache) installLocked(t *Token, now time.Time) {
-	e := &entry{tok: t, at: now}
+	e := &entry{tok: t}
 	if !t.Expiry.IsZero() {
 		dueIn, deadIn := schedule(timeLeft(t, now), c.cfg.window)
-		e.dead = now.Add(deadIn)
-		switch {
-		case deadIn <= 0:
-			e.state.Store(stateDead)
-		case dueIn <= 0:
-			e.state.Store(stateDue)
-			e.timer.Store(time.AfterFunc(deadIn, e.tick))
-		default:
-			e.timer.Store(time.AfterFunc(dueIn, e.tick))
-		}
+		e.due, e.dead = unixNano(now.Add(dueIn)), unixNano(now.Add(deadIn))
+		e.state.Store(e.stateAt(now.UnixNano()))
 	}
-	if prev := c.cur.Swap(e); prev != nil {
-		prev.stop()
-	}
-	if c.installed != nil {
-		close(c.installed)
-		c.installed = nil
+	c.cur.Store(e)
+	c.armLocked(e, now.UnixNano())
+	if c.cold != nil && c.cold.installed != nil {
+		close(c.cold.installed)
+		c.cold.installed = nil
 	}
 }
 
-// tick moves e one step on: fresh to due (and re-arms for dead), due to dead.
-func (e *entry) tick() {
-	if e.state.CompareAndSwap(stateFresh, stateDue) {
-		if t := e.timer.Load(); t != nil {
-			t.Reset(time.Until(e.dead))
+// unixNano is t in Unix nanoseconds, saturated at the largest value
+// (year 2262) so that a token that lives until 2099 or 9999 does not overflow.
+func unixNano(t time.Time) int64 {
+	if t.After(maxNano) {
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var maxNano = time.Unix(0, math.MaxInt64)
+
+// stateAt is e's state by the clock at now (Unix nanoseconds).
+func (e *entry) stateAt(now int64) int32 {
+	switch {
+	case e.dead == 0:
+		return stateFresh
+	case now >= e.dead:
+		return stateDead
+	case now >= e.due:
+		return stateDue
+	}
+	return stateFresh
+}
+
+// armLocked sets the timer for e's next step, or stops it when e has none.
+// c.mu must be held.
+func (c *Cache) armLocked(e *entry, now int64) {
+	next := e.due
+	if e.state.Load() == stateDue {
+		next = e.dead
+	}
+	if e.dead == 0 || e.state.Load() >= stateDead {
+		if c.timer != nil {
+			c.timer.Stop()
 		}
 		return
 	}
-	e.state.CompareAndSwap(stateDue, stateDead)
+	d := time.Duration(next - now)
+	if c.timer == nil {
+		c.timer = time.AfterFunc(d, c.tick)
+	} else {
+		c.timer.Reset(d)
+	}
 }
 
-func (e *entry) stop() {
-	if t := e.timer.Load(); t != nil {
-		t.Stop()
+// tick moves the current entry on to the state the clock says, and arms the
+// timer for its next step. A tick that fires late for an entry already
+// replaced only finds the new entry's state unchanged.
+func (c *Cache) tick() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.cur.Load()
+	if e == nil || c.isClosed {
+		return
 	}
+	now := time.Now().UnixNano()
+	if s := e.state.Load(); s < stateDead {
+		if want := e.stateAt(now); want > s {
+			e.state.CompareAndSwap(s, want)
+		}
+	}
+	c.armLocked(e, now)
 }
 
 // servable reports whether e's token may still be sent although it is dead:
@@ -70,10 +108,11 @@ func (e *entry) servable(now time.Time) bool {
 	return e.state.Load() != stateRejected && !expired(e.tok, now)
 }
 
-// installedCh returns a channel closed at the next install. c.mu must be held.
-func (c *Cache) installedCh() <-chan struct{} {
-	if c.installed == nil {
-		c.installed = make(chan struct{})
+// installedLocked returns a channel closed at the next install. c.mu must be held.
+func (c *Cache) installedLocked() <-chan struct{} {
+	cs := c.coldLocked()
+	if cs.installed == nil {
+		cs.installed = make(chan struct{})
 	}
-	return c.installed
+	return cs.installed
 }
