@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,7 +75,8 @@ func mqttSource(s *settings, mode string) (iotauth.MQTTSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts []iotauth.CacheOption
+	// The command reports a failure itself: the caches need not log it.
+	opts := []iotauth.CacheOption{iotauth.WithLogger(slog.New(slog.DiscardHandler))}
 	if st != nil {
 		opts = append(opts, iotauth.WithStore(st))
 	}
@@ -101,9 +103,9 @@ func mqttSource(s *settings, mode string) (iotauth.MQTTSource, error) {
 		}
 		switch mode {
 		case modeDeviceCredential:
-			return c.DeviceCredentialSource(device), nil
+			return c.DeviceCredentialSource(device, opts[0]), nil
 		case modeSignature:
-			return c.SignatureSource(device), nil
+			return c.SignatureSource(device, opts[0]), nil
 		}
 		return nil, &usageError{fmt.Sprintf("mqtt: --mode %q is not device-credential, signature or token", mode)}
 	case "mxchip":
@@ -115,7 +117,7 @@ func mqttSource(s *settings, mode string) (iotauth.MQTTSource, error) {
 		if err != nil {
 			return nil, err
 		}
-		return p.NewClient(iotauth.NewCache(p, opts...)).MQTTSource(appID), nil
+		return p.NewClient(iotauth.NewCache(p, opts...)).MQTTSource(appID, opts[0]), nil
 	}
 	return nil, &usageError{fmt.Sprintf("mqtt: %s has no MQTT logins; use --platform alimqtt or mxchip", s.platform)}
 }

@@ -39,9 +39,10 @@ type TokenUpload struct {
 // SignatureSource is the signature mode login of clientID as an
 // iotauth.MQTTSource. The login cannot change: after the broker refuses it,
 // MQTTLogin fails with iotauth.ErrInvalidCredentials for the Cache's
-// hold-off (5 minutes) instead of offering it again.
-func (c *Client) SignatureSource(clientID string) iotauth.MQTTSource {
-	return iotauth.NewMQTTSource(signatureCredential{c, clientID})
+// hold-off (5 minutes, or WithHoldOff in opts) instead of offering it
+// again. opts configure the source's Cache (see iotauth.NewMQTTSource).
+func (c *Client) SignatureSource(clientID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
+	return iotauth.NewMQTTSource(signatureCredential{c, clientID}, opts...)
 }
 
 type signatureCredential struct {
@@ -67,9 +68,10 @@ func (signatureCredential) Describe() iotauth.Platform { return iotauth.Platform
 // refuses a login, the credential is read from the platform again (and
 // registered again only if the platform says it is gone); when the platform
 // still gives the refused one, MQTTLogin fails with
-// iotauth.ErrInvalidCredentials for the Cache's hold-off.
-func (c *Client) DeviceCredentialSource(clientID string) iotauth.MQTTSource {
-	return iotauth.NewMQTTSource(deviceCredential{c, clientID})
+// iotauth.ErrInvalidCredentials for the Cache's hold-off. opts configure the
+// source's Cache (see iotauth.NewMQTTSource).
+func (c *Client) DeviceCredentialSource(clientID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
+	return iotauth.NewMQTTSource(deviceCredential{c, clientID}, opts...)
 }
 
 type deviceCredential struct {

@@ -100,9 +100,10 @@ func validPort(p httpc.FlexInt) bool { return p.Set && p.V > 0 && p.V <= 65535 }
 // NewClient has a Store, the client is kept there too, so that another
 // process or a restart reuses it instead of creating another. After the
 // broker refuses a login, a new MQTT client is created (a client's password
-// cannot be changed on the platform).
-func (c *Client) MQTTSource(appID string) iotauth.MQTTSource {
-	return iotauth.NewMQTTSource(mqttCredential{c, appID}, iotauth.WithStoreOf(c.ts))
+// cannot be changed on the platform). opts configure the source's Cache
+// (see iotauth.NewMQTTSource), after the Store it shares.
+func (c *Client) MQTTSource(appID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
+	return iotauth.NewMQTTSource(mqttCredential{c, appID}, append([]iotauth.CacheOption{iotauth.WithStoreOf(c.ts)}, opts...)...)
 }
 
 // mqttCredential is an MQTT client of appID as a Token, so that it can
