@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -75,4 +76,19 @@ func TestMQTT_MXCHIP_WithStore_CreatesTheClientOnce(t *testing.T) {
 	assert.Equal(t, logins[0], logins[1])
 	assert.True(t, srv.MXCHIP.AcceptsMQTTLogin(logins[0]["client id"], logins[0]["username"], logins[0]["password"]))
 	assert.Equal(t, iotauthtest.MXCHIPAppID, srv.MXCHIP.Clients()[0].AppID)
+}
+
+// 'iotauth emulate' serves the MQTT broker emulator beside the platforms,
+// and the MXCHIP MQTT clients it creates point at it.
+func TestEmulate_ServesTheMQTTBroker(t *testing.T) {
+	_, env, _ := startEmulate(t)
+	broker := strings.TrimPrefix(env["IOTAUTH_MQTT_BROKER"], "tcp://")
+	require.Regexp(t, `^127\.0\.0\.1:\d+$`, broker)
+	conn, err := net.DialTimeout("tcp", broker, 5*time.Second)
+	require.NoError(t, err)
+	_ = conn.Close()
+	r := cli(t, env, "mqtt", "--platform", "mxchip")
+	require.Equal(t, 0, r.code, r.stderr)
+	l := parseLogin(t, r.stdout)
+	assert.Equal(t, broker, l["host"]+":"+l["port"])
 }
