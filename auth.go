@@ -76,6 +76,12 @@ type Platform struct {
 	// rejected. It may read resp.Body but must leave an equivalent unread
 	// body in its place. nil means HTTP 401.
 	Rejected func(resp *http.Response) bool
+	// LastTokenOnly says that the platform keeps only the newest token of a
+	// credential valid: issuing one kills the others (OceanConnect). With a
+	// Store that announces rotations, the processes of a fleet hold their
+	// requests for the moment of a rotation instead of sending them with a
+	// token about to be killed.
+	LastTokenOnly bool
 	// StoreKey names the credential in a Store: the same platform, base URL
 	// and account give the same key on every host of a fleet. Build it with
 	// StoreKey so that it holds no secret.

@@ -57,6 +57,17 @@ type coldState struct {
 	watching  bool          // a store watch was started or is being started
 	installed chan struct{} // closed at the next install; nil until someone waits for one
 	watch     func()        // stops the store watch; nil when none runs
+
+	// The store's health (fleet.go).
+	storeErr     error  // the failure that opened the circuit breaker; nil while it is closed
+	stopProbe    func() // ends the probe that closes the breaker
+	lockless     int32  // logins without the fleet lock during this outage
+	locklessNext int64  // no login without the lock before this
+	saidDown     bool   // "serving the current token" was reported for this outage
+	saidLockless bool   // "logging in without the fleet lock" was reported for this outage
+
+	announced chan struct{} // closed at the next rotation notice
+	holdUntil int64         // a rotation notice holds requests until then
 }
 
 // coldLocked returns c's cold state, making it. c.mu must be held.
@@ -92,8 +103,13 @@ func NewCache(src TokenSource, opts ...CacheOption) *Cache {
 		o(&cfg)
 	}
 	cfg.sanitize()
-	if cfg.store != nil && cfg.storeKey == "" {
-		if cfg.storeKey = Describe(src).StoreKey; cfg.storeKey == "" {
+	if cfg.store != nil {
+		p := Describe(src)
+		cfg.lastTokenOnly = p.LastTokenOnly
+		if cfg.storeKey == "" {
+			cfg.storeKey = p.StoreKey
+		}
+		if cfg.storeKey == "" {
 			panic("iotauth: NewCache: WithStore needs a key: the source's Describe has no StoreKey, so add WithStoreKey(iotauth.StoreKey(...))")
 		}
 	}
@@ -194,6 +210,9 @@ func (c *Cache) Close() error {
 	var stop func()
 	if c.cold != nil {
 		stop, c.cold.watch = c.cold.watch, nil
+		if c.cold.stopProbe != nil {
+			c.cold.stopProbe()
+		}
 	}
 	c.mu.Unlock()
 	if f != nil {

@@ -150,6 +150,7 @@ func TestFleet_StoreDownOrSlow_FallsBackToInProcessSingleFlightWithinTheStoreTim
 				var logins atomic.Int64
 				c := iotauth.NewCache(fleetSource{&logins, time.Hour, 0}, iotauth.WithStore(st), iotauth.WithStoreKey(fleetKey),
 					iotauth.WithStoreTimeout(200*time.Millisecond))
+				defer c.Close()
 				var wg sync.WaitGroup
 				start := time.Now()
 				for range 50 {

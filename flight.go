@@ -2,6 +2,7 @@ package iotauth
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 )
@@ -30,7 +31,7 @@ func (c *Cache) refreshAhead(ctx context.Context, e *entry) {
 	defer c.mu.Unlock()
 	now := time.Now()
 	if c.fl.Load() == nil && c.cur.Load() == e && !c.isClosed && c.mayCall(now) {
-		c.start(ctx, e.tok, now)
+		c.start(ctx, e.tok, false, now)
 	}
 }
 
@@ -47,11 +48,17 @@ func (c *Cache) wait(ctx context.Context) (*Token, error) {
 	now := time.Now()
 	e := c.cur.Load()
 	var old *Token
+	rejected := false
 	if e != nil {
-		if s := e.state.Load(); s == stateFresh || s == stateDue {
+		switch s := e.state.Load(); s {
+		case stateFresh, stateDue:
 			c.mu.Unlock()
 			c.hit()
 			return e.tok, nil
+		case stateHeld:
+			return c.held(ctx, e, now)
+		case stateRejected:
+			rejected = true
 		}
 		old = e.tok
 	}
@@ -69,32 +76,63 @@ func (c *Cache) wait(ctx context.Context) (*Token, error) {
 				return nil, err
 			}
 		}
-		f = c.start(ctx, old, now)
+		f = c.start(ctx, old, rejected, now)
 	}
 	c.mu.Unlock()
 	c.n.waits.Add(1)
 	select {
 	case <-f.done:
+		if f.err != nil && e != nil && errors.Is(f.err, errStoreDown) && e.servable(time.Now()) {
+			return e.tok, nil // the store is down but the token is still good
+		}
 		return f.tok, f.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
+// held waits, for a caller whose token another process is rotating, until
+// the new token arrives or the hold ends, and serves whichever it has then.
+// c.mu is held on entry and released.
+func (c *Cache) held(ctx context.Context, e *entry, now time.Time) (*Token, error) {
+	installed := c.installedLocked()
+	until := c.cold.holdUntil
+	c.mu.Unlock()
+	if d := time.Duration(until - now.UnixNano()); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-installed:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+		t.Stop()
+	}
+	if e.state.CompareAndSwap(stateHeld, e.stateAt(time.Now().UnixNano())) {
+		c.mu.Lock()
+		if c.cur.Load() == e && !c.isClosed {
+			c.armLocked(e, time.Now().UnixNano())
+		}
+		c.mu.Unlock()
+	}
+	return c.Token(ctx)
+}
+
 // start launches a flight that replaces old, once the gate opens. c.mu must
 // be held. The flight keeps the first caller's values (trace ids) but not its
 // cancellation: other callers depend on it.
-func (c *Cache) start(ctx context.Context, old *Token, now time.Time) *flight {
+func (c *Cache) start(ctx context.Context, old *Token, rejected bool, now time.Time) *flight {
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f := &flight{done: make(chan struct{}), cancel: cancel}
 	c.fl.Store(f)
 	delay := time.Duration(c.notBefore.Load() - now.UnixNano())
-	go c.fly(fctx, f, old, delay)
+	go c.fly(fctx, f, old, rejected, delay)
 	return f
 }
 
 // fly waits for the gate, obtains a token and publishes the outcome.
-func (c *Cache) fly(ctx context.Context, f *flight, old *Token, delay time.Duration) {
+func (c *Cache) fly(ctx context.Context, f *flight, old *Token, rejected bool, delay time.Duration) {
 	defer f.cancel()
 	if delay > 0 {
 		t := time.NewTimer(delay)
@@ -107,7 +145,7 @@ func (c *Cache) fly(ctx context.Context, f *flight, old *Token, delay time.Durat
 		}
 	}
 	began := time.Now()
-	tok, op, err := c.obtainSafely(ctx, old)
+	tok, op, err := c.obtainSafely(ctx, old, rejected)
 	if err == nil {
 		err = c.check(op, tok)
 	}
@@ -121,14 +159,24 @@ func (c *Cache) fly(ctx context.Context, f *flight, old *Token, delay time.Durat
 		return
 	}
 	now := time.Now()
+	deferred := errors.Is(err, errStoreDown)
 	if err == nil {
 		c.installLocked(tok, now)
-	} else {
+	} else if !deferred {
 		c.n.fails.Add(1)
 	}
 	c.settleLocked(began, now, err)
+	if deferred && old != nil && !old.Expiry.IsZero() {
+		// Retry the store until the token's real expiry, then log in.
+		c.notBefore.Store(min(c.notBefore.Load(), unixNano(old.Expiry)))
+	}
 	c.fl.Store(nil)
 	c.mu.Unlock()
+	if deferred {
+		c.sayOnce(ctx, func(cs *coldState) *bool { return &cs.saidDown }, errStoreDown.Error()[len("iotauth: "):], err)
+		f.finish(nil, err)
+		return
+	}
 
 	// Report before waking the waiters, so that a hook persisting the token
 	// has done so before anyone uses it.
@@ -136,18 +184,16 @@ func (c *Cache) fly(ctx context.Context, f *flight, old *Token, delay time.Durat
 	f.finish(tok, err)
 }
 
-// obtainSafely is obtain with the refresh timeout, turning a panic of the
-// source into an error: nothing may panic on the Cache's own goroutine.
-func (c *Cache) obtainSafely(ctx context.Context, old *Token) (tok *Token, op string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.refreshTimeout)
-	defer cancel()
+// obtainSafely is obtain turning a panic of the source into an error:
+// nothing may panic on the Cache's own goroutine.
+func (c *Cache) obtainSafely(ctx context.Context, old *Token, rejected bool) (tok *Token, op string, err error) {
 	op = "login"
 	defer func() {
 		if r := recover(); r != nil {
 			tok, err = nil, &Error{Platform: c.name(), Op: op, Kind: ErrServer, Message: "the token source panicked"}
 		}
 	}()
-	return c.obtain(ctx, old)
+	return c.obtain(ctx, old, rejected)
 }
 
 // check refuses a token no caller could use, so that a broken source does
@@ -168,9 +214,12 @@ func (c *Cache) check(op string, t *Token) error {
 }
 
 // fetch refreshes old when the source is a Refresher, falling back to a
-// login when the refresh fails for any reason but the flight's own timeout.
-// A refused refresh recovered by a login is not a failure.
+// login when the refresh fails for any reason but the refresh timeout. A
+// refused refresh recovered by a login is not a failure. The refresh
+// timeout bounds the platform calls alone, not the store's.
 func (c *Cache) fetch(ctx context.Context, old *Token) (*Token, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.refreshTimeout)
+	defer cancel()
 	if r, ok := c.src.(Refresher); ok && old != nil {
 		c.n.refreshes.Add(1)
 		tok, err := r.Refresh(ctx, old)

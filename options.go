@@ -23,6 +23,7 @@ type cacheConfig struct {
 	lease          time.Duration
 	storeTimeout   time.Duration
 	countHits      bool
+	lastTokenOnly  bool // the source's Platform.LastTokenOnly, with a store
 }
 
 func defaultCacheConfig() cacheConfig {

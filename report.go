@@ -11,7 +11,7 @@ import (
 // logger; a success is logged only to the user's logger.
 func (c *Cache) report(ctx context.Context, ev Event) {
 	ev.Platform = c.name()
-	if ev.Err != nil || ev.Op == "store" {
+	if ev.Err != nil {
 		attrs := []slog.Attr{slog.String("platform", ev.Platform), slog.String("op", ev.Op),
 			slog.String("outcome", "error"), slog.Duration("duration", ev.Duration)}
 		if ev.Err != nil {
@@ -22,9 +22,11 @@ func (c *Cache) report(ctx context.Context, ev Event) {
 			msg = "iotauth: " + ev.Message
 		}
 		c.logger().LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
-	} else if l := c.cfg.logger; l != nil {
+	} else if l := c.cfg.logger; l != nil && ev.Token != nil {
 		l.LogAttrs(ctx, slog.LevelInfo, "iotauth: "+ev.Op, slog.String("platform", ev.Platform),
 			slog.String("outcome", "ok"), slog.Duration("duration", ev.Duration), slog.Time("expiry", ev.Token.Expiry))
+	} else if ev.Message != "" {
+		c.logger().LogAttrs(ctx, slog.LevelInfo, "iotauth: "+ev.Message, slog.String("platform", ev.Platform))
 	}
 	if h := c.cfg.hook; h != nil {
 		func() {

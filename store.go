@@ -39,6 +39,17 @@ type Watcher interface {
 	Watch(ctx context.Context, key string, fn func(*Token)) (stop func(), err error)
 }
 
+// Announcer is implemented by stores that can tell the other processes of a
+// fleet that one of them holds the lock and is about to replace the token
+// stored under key. The others then wait for the new token instead of trying
+// the lock, and, on a platform that keeps only the last token, hold their
+// requests for the moment of the rotation. WatchAnnouncements calls fn for
+// each notice until stop is called.
+type Announcer interface {
+	Announce(ctx context.Context, key string) error
+	WatchAnnouncements(ctx context.Context, key string, fn func()) (stop func(), err error)
+}
+
 // ErrLockHeld is returned by Locker.Lock when another holder has the lock,
 // and by Lease.Renew when the lease was lost.
 var ErrLockHeld = errors.New("iotauth: lock held by another holder")

@@ -17,6 +17,7 @@ type entry struct {
 const (
 	stateFresh    int32 = iota // served
 	stateDue                   // served; a refresh should start
+	stateHeld                  // another process is rotating it: requests wait for the new token, briefly
 	stateDead                  // served only while no call to the source may start, until its real expiry
 	stateRejected              // the platform rejected it: never served again
 )
@@ -66,7 +67,7 @@ func (e *entry) stateAt(now int64) int32 {
 // c.mu must be held.
 func (c *Cache) armLocked(e *entry, now int64) {
 	next := e.due
-	if e.state.Load() == stateDue {
+	if e.state.Load() != stateFresh {
 		next = e.dead
 	}
 	if e.dead == 0 || e.state.Load() >= stateDead {
@@ -94,7 +95,7 @@ func (c *Cache) tick() {
 		return
 	}
 	now := time.Now().UnixNano()
-	if s := e.state.Load(); s < stateDead {
+	if s := e.state.Load(); s == stateFresh || s == stateDue {
 		if want := e.stateAt(now); want > s {
 			e.state.CompareAndSwap(s, want)
 		}

@@ -9,14 +9,16 @@ import (
 
 // Describe tells an iotauth Cache and Transport about the platform: tokens go
 // to the configured origin only, with the app_key and Authorization headers
-// (see Authorize), and a rejection is what TokenRejected says.
+// (see Authorize), a rejection is what TokenRejected says, and a login kills
+// the application's previous token.
 func (p *Provider) Describe() iotauth.Platform {
 	return iotauth.Platform{
-		Name:     platform,
-		Origins:  []string{httpc.OriginOf(p.base)},
-		Header:   p.header,
-		Rejected: p.TokenRejected,
-		StoreKey: p.CacheKey(),
+		Name:          platform,
+		Origins:       []string{httpc.OriginOf(p.base)},
+		Header:        p.header,
+		Rejected:      p.TokenRejected,
+		LastTokenOnly: true, // "only the last token obtained is valid"
+		StoreKey:      p.CacheKey(),
 	}
 }
 

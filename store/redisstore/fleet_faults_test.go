@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,7 +112,17 @@ func requireRedisUp(t *testing.T, rs []*replica) {
 }
 
 func TestFleetFault_RedisKilledAndRestarted_RequestsKeepSucceedingAndTheFleetLockWorksAgain(t *testing.T) {
-	rs, emu, fleet := faultFleet(t, 3)
+	// Count the replicas' circuit breakers opening and closing again.
+	var opened, closed atomic.Int64
+	hook := iotauth.WithHook(func(ev iotauth.Event) {
+		switch {
+		case ev.Op == "store" && strings.HasPrefix(ev.Message, "token store unreachable; store calls are skipped"):
+			opened.Add(1)
+		case ev.Op == "store" && ev.Message == "token store reachable again":
+			closed.Add(1)
+		}
+	})
+	rs, emu, fleet := faultFleet(t, 3, hook)
 
 	require.Empty(t, callAll(fleet, 10))
 	require.EqualValues(t, 1, tokensIssued(emu), "the fleet logs in once")
@@ -129,6 +141,8 @@ func TestFleetFault_RedisKilledAndRestarted_RequestsKeepSucceedingAndTheFleetLoc
 
 	rs.Restart()
 	requireRedisUp(t, fleet)
+	require.Eventually(t, func() bool { return closed.Load() == opened.Load() }, 5*time.Second, 10*time.Millisecond,
+		"a replica's probe did not find Redis back")
 	emu.OceanConnect.Revoke()
 	before := tokensIssued(emu)
 	assert.Empty(t, callAll(fleet, 20), "requests after the restart")

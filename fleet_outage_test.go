@@ -1,0 +1,224 @@
+package iotauth_test
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/store"
+)
+
+// switchStore is a store.Memory that can be taken down (every call fails at
+// once, or hangs until its context ends when slow) and counts the calls
+// that reach it.
+type switchStore struct {
+	*store.Memory
+	down, slow atomic.Bool
+	calls      atomic.Int64
+	locks      atomic.Int64
+}
+
+func newSwitchStore() *switchStore { return &switchStore{Memory: store.NewMemory()} }
+
+func (s *switchStore) fail(ctx context.Context) error {
+	s.calls.Add(1)
+	if !s.down.Load() {
+		return nil
+	}
+	if s.slow.Load() {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return errDown
+}
+
+func (s *switchStore) Load(ctx context.Context, key string) (*iotauth.Token, error) {
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	return s.Memory.Load(ctx, key)
+}
+
+func (s *switchStore) Save(ctx context.Context, key string, t *iotauth.Token) error {
+	if err := s.fail(ctx); err != nil {
+		return err
+	}
+	return s.Memory.Save(ctx, key, t)
+}
+
+func (s *switchStore) Lock(ctx context.Context, key string, lease time.Duration) (iotauth.Lease, error) {
+	s.locks.Add(1)
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	return s.Memory.Lock(ctx, key, lease)
+}
+
+func (s *switchStore) Announce(ctx context.Context, key string) error {
+	if err := s.fail(ctx); err != nil {
+		return err
+	}
+	return s.Memory.Announce(ctx, key)
+}
+
+// lastTokenPlatform issues tokens of life and, like OceanConnect, kills every
+// older token the moment it issues one. Every replica's source shares it.
+type lastTokenPlatform struct {
+	mu      sync.Mutex
+	n       int
+	current string
+	life    time.Duration
+}
+
+func (p *lastTokenPlatform) valid(tok string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return tok == p.current
+}
+
+func (p *lastTokenPlatform) issued() int { p.mu.Lock(); defer p.mu.Unlock(); return p.n }
+
+// replica is one process's source on the platform.
+type replica struct{ p *lastTokenPlatform }
+
+func (r replica) Token(context.Context) (*iotauth.Token, error) {
+	r.p.mu.Lock()
+	defer r.p.mu.Unlock()
+	r.p.n++
+	r.p.current = "tok-" + time.Now().Format("150405.000000000")
+	return &iotauth.Token{AccessToken: r.p.current, Expiry: time.Now().Add(r.p.life)}, nil
+}
+
+func (replica) Describe() iotauth.Platform {
+	return iotauth.Platform{Name: "last", LastTokenOnly: true, StoreKey: fleetKey}
+}
+
+// send is one request: it fails when the token is not the platform's
+// current one, and is resent once with a fresh token, as the Transport does.
+func send(c *iotauth.Cache, p *lastTokenPlatform) (rejected, failed bool) {
+	for try := range 2 {
+		tok, err := c.Token(context.Background())
+		if err != nil {
+			return try > 0, true
+		}
+		if p.valid(tok.AccessToken) {
+			return try > 0, false
+		}
+		c.Invalidate(tok)
+	}
+	return true, true
+}
+
+// fleetLoad runs n replicas sharing st against p for d, each sending a
+// request every step, and returns the rejected-and-resent and failed counts.
+func fleetLoad(t *testing.T, p *lastTokenPlatform, st iotauth.Store, n int, d, step time.Duration, opts ...iotauth.CacheOption) (rejected, failed int64) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var rej, fail atomic.Int64
+	for range n {
+		c := iotauth.NewCache(replica{p}, append([]iotauth.CacheOption{iotauth.WithStore(st), iotauth.WithLogger(discard)}, opts...)...)
+		t.Cleanup(func() { c.Close() })
+		wg.Go(func() {
+			for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(step) {
+				r, f := send(c, p)
+				if r {
+					rej.Add(1)
+				}
+				if f {
+					fail.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return rej.Load(), fail.Load()
+}
+
+func TestFleet_StoreDownWhileTheTokenIsValid_ServesItAndDoesNotLogIn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		healthy := &lastTokenPlatform{life: 12 * time.Second}
+		fleetLoad(t, healthy, newSwitchStore(), 4, 20*time.Second, 50*time.Millisecond, iotauth.WithRefreshWindow(6*time.Second))
+
+		p := &lastTokenPlatform{life: 12 * time.Second}
+		st := newSwitchStore()
+		go func() {
+			time.Sleep(4 * time.Second)
+			st.down.Store(true)
+			time.Sleep(5 * time.Second)
+			st.down.Store(false)
+		}()
+		// 12 s tokens refreshed 6 s ahead, the store down from 4 s to 9 s.
+		_, failed := fleetLoad(t, p, st, 4, 20*time.Second, 50*time.Millisecond, iotauth.WithRefreshWindow(6*time.Second))
+		assert.Zero(t, failed)
+		assert.LessOrEqual(t, p.issued(), healthy.issued(), "more tokens than a healthy run")
+	})
+}
+
+func TestFleet_StoreDownPastTheTokensLife_LocklessLoginsAreSpaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &lastTokenPlatform{life: 3 * time.Second}
+		st := newSwitchStore()
+		go func() {
+			time.Sleep(time.Second)
+			st.down.Store(true)
+			time.Sleep(20 * time.Second)
+			st.down.Store(false)
+		}()
+		_, failed := fleetLoad(t, p, st, 4, 30*time.Second, 50*time.Millisecond)
+		// Without spacing, four replicas killing each other's token log in on
+		// every rejected request: thousands of tokens.
+		assert.Less(t, p.issued(), 80, "a tug-of-war between replicas did not die out")
+		t.Logf("store down 20 s with 3 s tokens: %d tokens issued, %d failed requests", p.issued(), failed)
+	})
+}
+
+func TestFleet_BreakerOpen_ACacheMissDecidesAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newSwitchStore()
+		st.down.Store(true)
+		st.slow.Store(true)
+		var logins atomic.Int64
+		c := iotauth.NewCache(fleetSource{&logins, time.Hour, 0}, iotauth.WithStore(st), iotauth.WithStoreKey(fleetKey),
+			iotauth.WithStoreTimeout(time.Second), iotauth.WithLogger(discard))
+		defer c.Close()
+		start := time.Now()
+		tok, err := c.Token(context.Background())
+		require.NoError(t, err)
+		first := time.Since(start)
+		assert.LessOrEqual(t, first, 2*time.Second, "more than one store timeout for a token")
+
+		calls := st.calls.Load()
+		c.Invalidate(tok)
+		start = time.Now()
+		_, err = c.Token(context.Background()) // a login without the lock is not due yet: a fast error
+		assert.ErrorIs(t, err, iotauth.ErrServer)
+		assert.Zero(t, time.Since(start), "a cache miss waited for the store while the breaker was open")
+		assert.Equal(t, calls, st.calls.Load(), "the store was called while the breaker was open")
+	})
+}
+
+func TestFleet_Rotation_OneReplicaTriesTheLockAndRequestsAreHeldNotRejected(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &lastTokenPlatform{life: 30 * time.Second}
+		st := newSwitchStore()
+		const n = 8
+		rejected, failed := fleetLoad(t, p, st, n, 100*time.Second, 20*time.Millisecond, iotauth.WithRefreshWindow(5*time.Second))
+		rotations := int64(p.issued())
+		assert.Zero(t, failed)
+		assert.LessOrEqual(t, rotations, int64(5), "more than one login per rotation")
+		// A cold start has every replica try the lock once; after it, one per rotation.
+		assert.LessOrEqual(t, st.locks.Load(), n+rotations-1, "more than one replica tried the lock per rotation")
+		assert.LessOrEqual(t, rejected, rotations, "requests sent with a killed token")
+		t.Logf("%d replicas, %d rotations: %d lock attempts, %d store calls, %d rejected-and-resent", n, rotations, st.locks.Load(), st.calls.Load(), rejected)
+	})
+}
+
+var discard = slog.New(slog.DiscardHandler)
