@@ -59,6 +59,9 @@ func (c *Cache) obtain(ctx context.Context, old *Token, rejected bool) (*Token, 
 	if t != nil {
 		return t, "adopt", nil
 	}
+	if ctx.Err() != nil {
+		return nil, "login", ctx.Err() // closed
+	}
 	if err != nil {
 		if !urgent {
 			return nil, "store", &Error{Platform: c.name(), Op: "store", Kind: ErrServer, Err: fmt.Errorf("%w: %w", errStoreDown, err)}

@@ -2,7 +2,6 @@ package benchmarks
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/internal/redistest"
 	"github.com/iotauth/iotauth/store"
 	"github.com/iotauth/iotauth/store/redisstore"
 )
@@ -39,13 +37,21 @@ func redisClient(b *testing.B, addr string) *redis.Client {
 	return rdb
 }
 
+// redisStore is a Store on the redis-server at addr, skipping the benchmark
+// when there is none.
+func redisStore(b *testing.B, addr string) *redisstore.Store {
+	b.Helper()
+	s, err := redisstore.New(redisClient(b, addr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 func BenchmarkStoreRead(b *testing.B) {
 	ctx := context.Background()
 	// One redis-server for the sub-benchmarks that need it, when installed.
-	addr := ""
-	if _, err := exec.LookPath("redis-server"); err == nil {
-		addr = redistest.Start(b).Addr()
-	}
+	addr := startRedis(b)
 
 	hit := func(b *testing.B, opts ...iotauth.CacheOption) {
 		c := iotauth.NewCache(iotauth.TokenSourceFunc(func(context.Context) (*iotauth.Token, error) {
@@ -77,7 +83,7 @@ func BenchmarkStoreRead(b *testing.B) {
 
 	b.Run("path=cache-hit/store=none", func(b *testing.B) { hit(b) })
 	b.Run("path=cache-hit/store=redis", func(b *testing.B) {
-		hit(b, iotauth.WithStore(redisstore.New(redisClient(b, addr))))
+		hit(b, iotauth.WithStore(redisStore(b, addr)))
 	})
 	b.Run("path=load/store=memory", func(b *testing.B) { load(b, store.NewMemory()) })
 	b.Run("path=load/store=file", func(b *testing.B) {
@@ -87,5 +93,5 @@ func BenchmarkStoreRead(b *testing.B) {
 		}
 		load(b, s)
 	})
-	b.Run("path=load/store=redis", func(b *testing.B) { load(b, redisstore.New(redisClient(b, addr))) })
+	b.Run("path=load/store=redis", func(b *testing.B) { load(b, redisStore(b, addr)) })
 }

@@ -28,7 +28,9 @@ import (
 // WithFileEncryptionKey is given.
 //
 // The lock is an flock(2) on the key's lock file: the kernel releases it
-// when its holder exits or dies, which plays the lease's role.
+// when its holder exits or dies. The holder also writes its lease's end in
+// the file, so that a holder that froze without dying is replaced once its
+// lease runs out.
 type File struct {
 	dir   string
 	codec *tokencodec.Codec

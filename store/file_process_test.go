@@ -108,8 +108,12 @@ func runChild(role string) int {
 			return 4
 		}
 		return 0
-	case "holder": // takes the lock and keeps it until killed
-		if _, err := f.Lock(ctx, processKey, time.Minute); err != nil {
+	case "holder": // takes the lock for n ms (a minute if 0) and keeps it until killed
+		lease := time.Minute
+		if n > 0 {
+			lease = time.Duration(n) * time.Millisecond
+		}
+		if _, err := f.Lock(ctx, processKey, lease); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -283,4 +287,50 @@ func TestFile_LockHolderProcessKilled_KernelReleasesTheLock(t *testing.T) {
 	require.NoError(t, err, "the dead holder's lock is released")
 	require.NoError(t, lease.Renew(t.Context(), time.Minute))
 	require.NoError(t, lease.Unlock(t.Context()))
+}
+
+func TestFile_LockHolderProcessStopped_AnotherTakesOverOnceItsLeaseRanOut(t *testing.T) {
+	dir := tokenDir(t)
+	f, other := newFile(t, dir), newFile(t, dir)
+	const lease = 300 * time.Millisecond
+	cmd, out, _ := child(t, dir, "holder", 1, int(lease/time.Millisecond))
+	require.True(t, out.Scan())
+	require.Equal(t, "locked", out.Text())
+	// The holder freezes: alive, so the kernel keeps its flock, but it
+	// renews nothing.
+	require.NoError(t, cmd.Process.Signal(syscall.SIGSTOP))
+	defer func() { _ = cmd.Process.Signal(syscall.SIGCONT) }()
+	start := time.Now()
+
+	_, err := f.Lock(t.Context(), processKey, time.Minute)
+	require.ErrorIs(t, err, iotauth.ErrLockHeld, "the lease still runs")
+	var lease2 iotauth.Lease
+	require.Eventually(t, func() bool {
+		lease2, err = f.Lock(t.Context(), processKey, time.Minute)
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond, "nobody took over from the stopped holder")
+	require.GreaterOrEqual(t, time.Since(start), lease-50*time.Millisecond)
+
+	_, err = other.Lock(t.Context(), processKey, time.Minute)
+	require.ErrorIs(t, err, iotauth.ErrLockHeld, "one holder after the takeover")
+	require.NoError(t, lease2.Renew(t.Context(), time.Minute))
+	require.NoError(t, lease2.Unlock(t.Context()))
+}
+
+func TestFile_LockRenewedByItsHolder_IsNotTakenOver(t *testing.T) {
+	dir := tokenDir(t)
+	f, other := newFile(t, dir), newFile(t, dir)
+	const lease = 100 * time.Millisecond
+	l, err := f.Lock(t.Context(), processKey, lease)
+	require.NoError(t, err)
+	for range 10 {
+		time.Sleep(lease / 3)
+		require.NoError(t, l.Renew(t.Context(), lease))
+		_, err := other.Lock(t.Context(), processKey, lease)
+		require.ErrorIs(t, err, iotauth.ErrLockHeld)
+	}
+	require.NoError(t, l.Unlock(t.Context()))
+	l, err = other.Lock(t.Context(), processKey, lease)
+	require.NoError(t, err)
+	require.NoError(t, l.Unlock(t.Context()))
 }

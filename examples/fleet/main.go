@@ -132,8 +132,16 @@ func newReplica(platformURL, redisAddr string, ttl time.Duration) (*replica, err
 		return nil, err
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, ContextTimeoutEnabled: true})
+	// For a Redis Cluster or Sentinel, build the client with
+	// redis.NewClusterClient or redis.NewFailoverClient instead; the
+	// redisstore package documentation lists the settings that matter.
+	s, err := redisstore.New(rdb, redisstore.WithPrefix("iotauth-example:"))
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
 	cache := iotauth.NewCache(p,
-		iotauth.WithStore(redisstore.New(rdb, redisstore.WithPrefix("iotauth-example:"))),
+		iotauth.WithStore(s),
 		// Tokens this short are refreshed shortly before they expire; the
 		// default rule (10% of the lifetime, at least 10 s, at most half)
 		// suits real lifetimes of an hour.

@@ -5,8 +5,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/iotauth/iotauth/internal/redistest"
 	"github.com/iotauth/iotauth/store/redisstore"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 	"github.com/iotauth/iotauth/store/storetest"
 )
 
@@ -21,7 +21,7 @@ func BenchmarkStore(b *testing.B) {
 		"Encrypted": {redisstore.WithEncryptionKey(encKey)},
 	} {
 		b.Run(name, func(b *testing.B) {
-			s := redisstore.New(rdb, opts...)
+			s := newStore(b, rdb, opts...)
 			storetest.BenchLoadSave(b, s)
 		})
 	}

@@ -22,10 +22,15 @@ func ExampleNew() {
 		ContextTimeoutEnabled: true, // let the cache's short store timeouts cut commands
 	})
 	defer rdb.Close()
-	s := redisstore.New(rdb,
+	// New checks the key and PINGs Redis (within 2 s by default): a
+	// misconfigured store fails here, not later in every process's log.
+	s, err := redisstore.New(rdb,
 		redisstore.WithPrefix("billing:"),
 		redisstore.WithEncryptionKey(iotauth.Secret(os.Getenv("TOKEN_STORE_KEY"))),
 	)
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	p, err := oceanconnect.New(oceanconnect.Config{
 		BaseURL: "https://iot.example.com:8743",

@@ -16,9 +16,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/internal/redistest"
 	"github.com/iotauth/iotauth/iotauthtest"
-	"github.com/iotauth/iotauth/store/redisstore"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 )
 
 // The fault tests run replicas as goroutines of the test process: each has
@@ -197,7 +196,7 @@ func TestFleetFault_LockNeverReleased_TheLeaseExpiryHandsOver(t *testing.T) {
 	// A holder that takes the lock and vanishes without releasing it.
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
 	defer rdb.Close()
-	_, err := redisstore.New(rdb).Lock(context.Background(), fleet[0].cache.Describe().StoreKey, 500*time.Millisecond)
+	_, err := newStore(t, rdb).Lock(context.Background(), fleet[0].cache.Describe().StoreKey, 500*time.Millisecond)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -205,6 +204,24 @@ func TestFleetFault_LockNeverReleased_TheLeaseExpiryHandsOver(t *testing.T) {
 	require.NoError(t, fleet[0].call(ctx))
 	assert.EqualValues(t, 1, tokensIssued(emu))
 	assert.EqualValues(t, 1, fleet[0].cache.Stats().Logins, "the waiting replica logged in once the lease ran out")
+}
+
+func TestFleetFault_LockKeySetWithoutTTL_AReplicaTakesOverWithinALease(t *testing.T) {
+	const lease = 200 * time.Millisecond
+	rs, emu, fleet := faultFleet(t, 3, iotauth.WithLease(lease))
+
+	// A lock key left for good: a crashed older version, a manual SET.
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer rdb.Close()
+	key := fleet[0].cache.Describe().StoreKey
+	require.NoError(t, rdb.Set(context.Background(), "{"+key+"}:lock", "stale", 0).Err())
+
+	start := time.Now()
+	require.Empty(t, callAll(fleet, 5), "every replica gets a token")
+	took := time.Since(start)
+	t.Logf("a token after %v with a %v lease", took, lease)
+	assert.Less(t, took, 4*lease, "the stale lock held the fleet back")
+	assert.EqualValues(t, 1, tokensIssued(emu), "one replica logged in for the fleet")
 }
 
 func TestFleetFault_LockHolderProcessKilledMidLogin_TheLeaseExpiryHandsOver(t *testing.T) {
@@ -231,7 +248,7 @@ func TestFleetFault_LockHolderProcessKilledMidLogin_TheLeaseExpiryHandsOver(t *t
 	fleet := replicas(t, 1, emu.URL, rs.Addr(), fleetOptions()...)
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
 	defer rdb.Close()
-	_, err := redisstore.New(rdb).Lock(context.Background(), fleet[0].cache.Describe().StoreKey, time.Second)
+	_, err := newStore(t, rdb).Lock(context.Background(), fleet[0].cache.Describe().StoreKey, time.Second)
 	require.ErrorIs(t, err, iotauth.ErrLockHeld, "the dead holder's lock is still held")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/iotauthtest"
@@ -21,22 +24,48 @@ import (
 // current token, 403 error_code 1010005 with a stale one.
 const devicesPath = "/iocm/app/dm/v1.4.0/devices"
 
+// newStore returns a Store on rdb, failing tb when New fails.
+func newStore(tb testing.TB, rdb redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
+	tb.Helper()
+	s, err := redisstore.New(rdb, opts...)
+	require.NoError(tb, err)
+	return s
+}
+
 // replica is one member of a fleet: its own Redis connection and store, a
 // cache over its own OceanConnect provider, and an HTTP client whose
 // requests the cache authorizes. Replicas share nothing but Redis and the
 // platform, as the processes of a fleet do.
 type replica struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	cache  *iotauth.Cache
 	base   *http.Transport
 	client *http.Client
 	url    string
 }
 
+// newClient connects to the Redis topology named by spec: a host:port, or
+// "cluster:" and the nodes' addresses, or "sentinel:" the master's name and
+// the sentinels' addresses, comma-separated. Cluster and Sentinel clients
+// have go-redis's default options, as a user who read nothing would build
+// them. A single server's client has ContextTimeoutEnabled, as the package
+// documentation recommends: go-redis then ends each command at the store
+// timeout the cache sets.
+func newClient(spec string) redis.UniversalClient {
+	if addrs, ok := strings.CutPrefix(spec, "cluster:"); ok {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
+	}
+	if rest, ok := strings.CutPrefix(spec, "sentinel:"); ok {
+		name, addrs, _ := strings.Cut(rest, ",")
+		return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: name, SentinelAddrs: strings.Split(addrs, ",")})
+	}
+	return redis.NewClient(&redis.Options{Addr: spec, ContextTimeoutEnabled: true})
+}
+
 // newReplica connects a replica to the emulator at platformURL and the
-// Redis server at redisAddr. opts come after the store, so they may
-// override the defaults.
-func newReplica(platformURL, redisAddr string, opts ...iotauth.CacheOption) (*replica, error) {
+// Redis topology redisSpec (see newClient). opts come after the store, so
+// they may override the defaults.
+func newReplica(platformURL, redisSpec string, opts ...iotauth.CacheOption) (*replica, error) {
 	p, err := oceanconnect.New(oceanconnect.Config{
 		BaseURL: platformURL,
 		AppID:   iotauthtest.OceanConnectAppID,
@@ -45,10 +74,13 @@ func newReplica(platformURL, redisAddr string, opts ...iotauth.CacheOption) (*re
 	if err != nil {
 		return nil, err
 	}
-	// ContextTimeoutEnabled, as the package documentation recommends, makes
-	// go-redis end each command at the store timeout the cache sets.
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, ContextTimeoutEnabled: true})
-	cache := iotauth.NewCache(p, append([]iotauth.CacheOption{iotauth.WithStore(redisstore.New(rdb))}, opts...)...)
+	rdb := newClient(redisSpec)
+	s, err := redisstore.New(rdb)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	cache := iotauth.NewCache(p, append([]iotauth.CacheOption{iotauth.WithStore(s)}, opts...)...)
 	// One idle connection per goroutine: the default two would make every
 	// other request dial, and a busy fleet run out of ephemeral ports.
 	base := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second}
@@ -91,9 +123,10 @@ func (r *replica) close() {
 
 // load counts what a replica's goroutines did.
 type load struct {
-	Requests    int64    `json:"requests"`
-	Failures    int64    `json:"failures"`
-	FirstErrors []string `json:"first_errors,omitempty"`
+	Requests    int64         `json:"requests"`
+	Failures    int64         `json:"failures"`
+	Longest     time.Duration `json:"longest_ns"` // the slowest request
+	FirstErrors []string      `json:"first_errors,omitempty"`
 }
 
 // maxErrors is how many failure messages a load keeps, for the test log.
@@ -106,6 +139,7 @@ func hammer(r *replica, n int, until time.Time, stop <-chan struct{}) load {
 		requests, failures atomic.Int64
 		mu                 sync.Mutex
 		first              []string
+		longest            time.Duration
 		wg                 sync.WaitGroup
 	)
 	ctx, cancel := context.WithDeadline(context.Background(), until)
@@ -123,28 +157,32 @@ func hammer(r *replica, n int, until time.Time, stop <-chan struct{}) load {
 				// Each request has its own deadline, so a request that
 				// is in flight when the run ends is not counted as failed.
 				rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+				start := time.Now()
 				err := r.call(rctx)
+				took := time.Since(start)
 				rcancel()
 				requests.Add(1)
 				if err != nil {
 					failures.Add(1)
-					mu.Lock()
-					if len(first) < maxErrors {
-						first = append(first, time.Now().Format("15:04:05.000")+" "+err.Error())
-					}
-					mu.Unlock()
 				}
+				mu.Lock()
+				longest = max(longest, took)
+				if err != nil && len(first) < maxErrors {
+					first = append(first, time.Now().Format("15:04:05.000")+" "+err.Error())
+				}
+				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	return load{Requests: requests.Load(), Failures: failures.Load(), FirstErrors: first}
+	return load{Requests: requests.Load(), Failures: failures.Load(), Longest: longest, FirstErrors: first}
 }
 
 // add sums loads.
 func (l *load) add(o load) {
 	l.Requests += o.Requests
 	l.Failures += o.Failures
+	l.Longest = max(l.Longest, o.Longest)
 	for _, e := range o.FirstErrors {
 		if len(l.FirstErrors) < maxErrors {
 			l.FirstErrors = append(l.FirstErrors, e)

@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/internal/redistest"
 	"github.com/iotauth/iotauth/iotauthtest"
+	"github.com/iotauth/iotauth/store/redisstore/internal/redistest"
 )
 
 // The fleet test runs the test binary again as worker processes. These
@@ -31,6 +31,7 @@ const (
 	envPlatform   = "IOTAUTH_FLEET_PLATFORM"   // emulator base URL
 	envUntil      = "IOTAUTH_FLEET_UNTIL"      // end of the run, Unix nanoseconds
 	envGoroutines = "IOTAUTH_FLEET_GOROUTINES" // goroutines sending requests
+	envProfile    = "IOTAUTH_FLEET_PROFILE"    // "outage" for outageOptions, else fleetOptions
 )
 
 // reportPrefix marks the line of a worker's stdout that holds its report.
@@ -113,8 +114,11 @@ func TestFleetWorker(t *testing.T) {
 		t.Skip("a fleet worker process: started by the fleet tests")
 	}
 	var tl timeline
-	r, err := newReplica(os.Getenv(envPlatform), os.Getenv(envRedis),
-		append(fleetOptions(), iotauth.WithHook(tl.hook))...)
+	opts := fleetOptions()
+	if os.Getenv(envProfile) == "outage" {
+		opts = outageOptions()
+	}
+	r, err := newReplica(os.Getenv(envPlatform), os.Getenv(envRedis), append(opts, iotauth.WithHook(tl.hook))...)
 	require.NoError(t, err)
 	switch mode {
 	case "load":
@@ -162,26 +166,44 @@ func startWorker(t *testing.T, env []string, out *bytes.Buffer) *exec.Cmd {
 // variables, and returns their reports in order.
 func runWorkers(t *testing.T, n int, env func(i int) []string) []workerReport {
 	t.Helper()
-	outs := make([]bytes.Buffer, n)
-	cmds := make([]*exec.Cmd, n)
+	return collectWorkers(t, startWorkers(t, n, env))
+}
+
+// workers are running worker processes and their output.
+type workers struct {
+	cmds []*exec.Cmd
+	outs []bytes.Buffer
+}
+
+// startWorkers starts n load workers, env(i) being worker i's variables.
+func startWorkers(t *testing.T, n int, env func(i int) []string) *workers {
+	t.Helper()
+	w := &workers{cmds: make([]*exec.Cmd, n), outs: make([]bytes.Buffer, n)}
 	for i := range n {
-		cmds[i] = startWorker(t, env(i), &outs[i])
+		w.cmds[i] = startWorker(t, env(i), &w.outs[i])
 	}
-	errs := make([]error, n)
+	return w
+}
+
+// collectWorkers waits for the workers to exit and returns their reports in
+// order.
+func collectWorkers(t *testing.T, w *workers) []workerReport {
+	t.Helper()
+	errs := make([]error, len(w.cmds))
 	var wg sync.WaitGroup
-	for i, cmd := range cmds {
+	for i, cmd := range w.cmds {
 		wg.Go(func() { errs[i] = cmd.Wait() })
 	}
 	wg.Wait()
 	var reports []workerReport
-	for i := range n {
+	for i := range w.cmds {
 		if errs[i] != nil {
-			t.Errorf("worker %d: %v\n%s", i, errs[i], outs[i].String())
+			t.Errorf("worker %d: %v\n%s", i, errs[i], w.outs[i].String())
 			continue
 		}
-		r, ok := parseReport(outs[i].Bytes())
+		r, ok := parseReport(w.outs[i].Bytes())
 		if !ok {
-			t.Errorf("worker %d printed no report:\n%s", i, outs[i].String())
+			t.Errorf("worker %d printed no report:\n%s", i, w.outs[i].String())
 			continue
 		}
 		reports = append(reports, r)

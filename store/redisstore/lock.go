@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,10 +12,26 @@ import (
 	"github.com/iotauth/iotauth/internal/tokencodec"
 )
 
-// lockSuffix follows a token's Redis key to name its fleet lock.
-const lockSuffix = ":lock"
+// staleLeases is how many leases of TTL a lock key may have before Lock
+// treats it as stale and cuts it back to one lease. A holder renews to its
+// own lease, so only a process configured with a lease this many times
+// longer, or a key written by hand or by an older version, has more.
+const staleLeases = 4
 
 var (
+	// lockScript takes the lock (SET NX PX) for ARGV[1] and returns 1, or
+	// returns 0 when it is held. A held lock whose key has no TTL, or a TTL
+	// beyond ARGV[3] ms, gets a TTL of one lease (ARGV[2] ms): a stale key
+	// cannot lock the fleet out for more than a lease.
+	lockScript = redis.NewScript(`
+if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
+	return 1
+end
+local ttl = redis.call("PTTL", KEYS[1])
+if ttl == -1 or ttl > tonumber(ARGV[3]) then
+	redis.call("PEXPIRE", KEYS[1], ARGV[2])
+end
+return 0`)
 	// renewScript extends the lock only while ARGV[1] owns it.
 	renewScript = redis.NewScript(`
 if redis.call("GET", KEYS[1]) == ARGV[1] then
@@ -33,10 +48,12 @@ return 0`)
 
 // Lock takes the fleet lock named key for lease (SET NX PX with a random
 // owner), or returns iotauth.ErrLockHeld at once when another holder has it.
-// A holder that dies loses the lock when the lease runs out.
+// A holder that dies loses the lock when the lease runs out. A lock key
+// without a TTL, or with more than four leases of it, is stale: Lock sets
+// its TTL to one lease, after which the next Lock takes it.
 func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (iotauth.Lease, error) {
-	if s.err != nil {
-		return nil, s.err
+	if s == nil || s.rdb == nil {
+		return nil, errNotBuilt
 	}
 	if err := tokencodec.CheckLock(ctx, key, lease); err != nil {
 		return nil, err
@@ -45,15 +62,16 @@ func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (iota
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, err
 	}
-	l := &redisLease{s: s, key: s.redisKey(key) + lockSuffix, owner: hex.EncodeToString(b[:])}
-	_, err := bounded(ctx, func(ctx context.Context) (any, error) {
-		return s.rdb.Do(ctx, "SET", l.key, l.owner, "NX", "PX", millis(lease)).Result()
+	l := &redisLease{s: s, key: s.lockKey(key), owner: hex.EncodeToString(b[:])}
+	ms := millis(lease)
+	n, err := bounded(ctx, func(ctx context.Context) (int64, error) {
+		return lockScript.Run(ctx, s.rdb, []string{l.key}, l.owner, ms, staleLeases*ms).Int64()
 	})
-	if errors.Is(err, redis.Nil) {
-		return nil, iotauth.ErrLockHeld
-	}
 	if err != nil {
-		return nil, fail("lock", err)
+		return nil, s.fail("lock", err)
+	}
+	if n == 0 {
+		return nil, iotauth.ErrLockHeld
 	}
 	return l, nil
 }
@@ -75,7 +93,7 @@ func (l *redisLease) Renew(ctx context.Context, d time.Duration) error {
 		return renewScript.Run(ctx, l.s.rdb, []string{l.key}, l.owner, millis(d)).Int64()
 	})
 	if err != nil {
-		return fail("renew", err)
+		return l.s.fail("renew", err)
 	}
 	if n == 0 {
 		return iotauth.ErrLockHeld
@@ -90,7 +108,7 @@ func (l *redisLease) Unlock(ctx context.Context) error {
 		return unlockScript.Run(ctx, l.s.rdb, []string{l.key}, l.owner).Int64()
 	})
 	if err != nil {
-		return fail("unlock", err)
+		return l.s.fail("unlock", err)
 	}
 	return nil
 }

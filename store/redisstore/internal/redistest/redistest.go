@@ -1,11 +1,13 @@
-// Package redistest runs a real redis-server for tests: on a free loopback
-// port, without persistence, stopped when the test ends. Tests that need it
-// are skipped when redis-server is not installed, except under CI=true,
+// Package redistest runs real redis-server processes for tests: a single
+// server, a Redis Cluster (StartCluster) or a Sentinel group
+// (StartSentinel), on free loopback ports, without persistence, stopped when
+// the test ends. A server can be killed, restarted, stopped (SIGSTOP) and
+// continued, and its INFO commandstats read (CommandStats). Tests that need
+// it are skipped when redis-server is not installed, except under CI=true,
 // where a missing server fails them.
 package redistest
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -32,6 +34,7 @@ type Server struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd     // nil while stopped
 	exited chan struct{} // closed when cmd has exited
+	paused bool          // SIGSTOPped
 }
 
 // Start runs redis-server on a free loopback port and waits until it
@@ -39,6 +42,12 @@ type Server struct {
 // is not on PATH the test is skipped, or failed if the environment has
 // CI=true.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return startServer(t, binary(t), nil)
+}
+
+// binary finds redis-server, or skips t (fails it under CI=true).
+func binary(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -48,21 +57,32 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip(msg + "; skipping this test, which needs a real Redis")
 	}
+	return bin
+}
+
+// startServer runs bin on a free port with the common settings, then
+// extra(port, dir), and waits until it answers PING.
+func startServer(t testing.TB, bin string, extra func(port int, dir string) []string) *Server {
+	t.Helper()
 	var lastErr error
 	for range 5 { // the free port may be taken between the probe and the start
 		port, err := freePort()
 		if err != nil {
 			t.Fatalf("redistest: finding a free port: %v", err)
 		}
+		dir := t.TempDir()
 		s := &Server{t: t, bin: bin, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-		s.args = []string{
+		if extra != nil {
+			s.args = extra(port, dir) // a config file, when any, comes first
+		}
+		s.args = append(s.args,
 			"--port", strconv.Itoa(port),
 			"--bind", "127.0.0.1",
 			"--save", "",
 			"--appendonly", "no",
-			"--dir", t.TempDir(),
+			"--dir", dir,
 			"--protected-mode", "yes",
-		}
+		)
 		if debugFlagSupported(bin) {
 			s.args = append(s.args, "--enable-debug-command", "local")
 		}
@@ -108,6 +128,27 @@ func (s *Server) Restart() {
 	}
 }
 
+// Pause stops the server's process (SIGSTOP): connections stay open but
+// nothing is answered, as on a host that froze or a long GC-like stall.
+func (s *Server) Pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil && !s.paused {
+		_ = s.cmd.Process.Signal(syscall.SIGSTOP)
+		s.paused = true
+	}
+}
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil && s.paused {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+		s.paused = false
+	}
+}
+
 func (s *Server) signal(sig syscall.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,8 +156,22 @@ func (s *Server) signal(sig syscall.Signal) {
 		return
 	}
 	_ = s.cmd.Process.Signal(sig)
+	if s.paused {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT) // a stopped process handles SIGTERM once continued
+		s.paused = false
+	}
 	<-s.exited
 	s.cmd = nil
+}
+
+// ClosedAddr returns a loopback address on which nothing listens.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("redistest: finding a free port: %v", err)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // start runs the server and waits for PING; on failure the process is gone.
@@ -156,21 +211,12 @@ func (s *Server) start() error {
 
 // ping sends PING to addr and expects +PONG.
 func ping(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+	line, err := command(addr, "PING")
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(line) != "+PONG" {
-		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
+	if line != "PONG" {
+		return fmt.Errorf("PING answered %q", line)
 	}
 	return nil
 }
@@ -219,4 +265,11 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// running reports whether the server's process is up (possibly paused).
+func (s *Server) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
 }
