@@ -225,6 +225,7 @@ func TestNewConnection_TokenMode_RenewedWithoutDisconnect(t *testing.T) {
 func TestNewConnection_WrongSecret_FailsAtOnce_NoStorm(t *testing.T) {
 	e := newEnv(t)
 	id := "GID_test@@@wrong"
+	before := goleak.IgnoreCurrent()
 	src := e.alibaba(t, "not-the-secret").SignatureSource(id)
 	start := time.Now()
 	_, err := autopahomqtt.NewConnection(context.Background(), src, autopaho.ClientConfig{})
@@ -234,5 +235,6 @@ func TestNewConnection_WrongSecret_FailsAtOnce_NoStorm(t *testing.T) {
 	require.ErrorIs(t, err, iotauth.ErrInvalidCredentials)
 	_, err = autopahomqtt.NewConnection(context.Background(), src, autopaho.ClientConfig{})
 	require.ErrorIs(t, err, iotauth.ErrInvalidCredentials, "held off: no CONNECT")
+	goleak.VerifyNone(t, before) // nothing left running that could retry
 	assert.Equal(t, 1, e.broker.Connects(id))
 }

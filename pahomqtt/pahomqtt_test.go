@@ -133,6 +133,7 @@ func TestClientOptions_TokenMode_RevokedToken_ReconnectsWithANewOne(t *testing.T
 func TestClientOptions_WrongSecret_ConnectFails_NoStorm_HeldOff(t *testing.T) {
 	e := newEnv(t)
 	id := "GID_test@@@wrong"
+	before := goleak.IgnoreCurrent()
 	src := e.alibaba(t, "not-the-secret").SignatureSource(id)
 	opts, err := pahomqtt.ClientOptions(context.Background(), src)
 	require.NoError(t, err)
@@ -155,6 +156,8 @@ func TestClientOptions_WrongSecret_ConnectFails_NoStorm_HeldOff(t *testing.T) {
 	assert.Equal(t, 1, e.broker.Connects(id), "one CONNECT, no storm")
 	assert.Equal(t, 1, e.broker.Counts(id).Refused)
 	assert.False(t, c.IsConnectionOpen())
+	goleak.VerifyNone(t, before) // nothing left running that could retry
+	assert.Equal(t, 1, e.broker.Connects(id))
 }
 
 // A wrong AccessKey secret in token or device-credential mode fails at the
