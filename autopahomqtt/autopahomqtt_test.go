@@ -2,7 +2,9 @@ package autopahomqtt_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -35,7 +37,11 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	emu := iotauthtest.NewServer()
-	b, err := mqttbroker.Start(emu, mqttbroker.WithExpireNotice(700*time.Millisecond), mqttbroker.WithCheckInterval(20*time.Millisecond))
+	opts := []mqttbroker.Option{mqttbroker.WithExpireNotice(700 * time.Millisecond), mqttbroker.WithCheckInterval(20 * time.Millisecond)}
+	if os.Getenv("BROKER_DEBUG") != "" {
+		opts = append(opts, mqttbroker.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	b, err := mqttbroker.Start(emu, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_ = b.Close()

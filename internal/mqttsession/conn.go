@@ -44,7 +44,7 @@ type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 // Prepare made ready, and returns the connection, watched: its CONNACK
 // reports a refused login to the source, the broker's notices reach the
 // renewal, and closing it ends the renewal.
-func (s *Session) Open(ctx context.Context, dial Dialer, addr string, tlsOn bool, cfg *tls.Config) (*NetConn, error) {
+func (s *Session) Open(ctx context.Context, dial Dialer, addr string, tlsOn bool, cfg *tls.Config) (net.Conn, error) {
 	s.mu.Lock()
 	at := s.next
 	s.next = nil
@@ -79,12 +79,20 @@ func (s *Session) Open(ctx context.Context, dial Dialer, addr string, tlsOn bool
 		}
 		nc = tc
 	}
-	return &NetConn{Conn: nc, s: s, login: at.login, issued: at.issued}, nil
+	w := &Watched{raw: nc, s: s, login: at.login, issued: at.issued}
+	if tcp, ok := nc.(*net.TCPConn); ok {
+		// Embedding the *net.TCPConn keeps its vectored write: a library
+		// that writes a packet as several buffers at once (paho.golang)
+		// gets it onto the wire in one piece, not interleaved with another
+		// goroutine's packet.
+		return watchedTCP{tcp, w}, nil
+	}
+	return watchedConn{nc, w}, nil
 }
 
-// NetConn is a connection to the broker opened for an MQTT library.
-type NetConn struct {
-	net.Conn
+// Watched is a connection to the broker opened for an MQTT library.
+type Watched struct {
+	raw    net.Conn
 	s      *Session
 	login  iotauth.MQTTLogin
 	issued time.Time
@@ -98,17 +106,40 @@ type NetConn struct {
 	live   *Live
 }
 
+// watchedConn and watchedTCP are a Watched connection as the library uses
+// it: reads are scanned, Close ends the renewal.
+type watchedConn struct {
+	net.Conn
+	w *Watched
+}
+
+func (c watchedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	return c.w.read(p, n, err)
+}
+func (c watchedConn) Close() error { return c.w.close() }
+
+type watchedTCP struct {
+	*net.TCPConn
+	w *Watched
+}
+
+func (c watchedTCP) Read(p []byte) (int, error) {
+	n, err := c.TCPConn.Read(p)
+	return c.w.read(p, n, err)
+}
+func (c watchedTCP) Close() error { return c.w.close() }
+
 // ErrDropped is the read error of a connection dropped so that the client
 // logs in afresh.
 var ErrDropped = errors.New("iotauth: MQTT connection dropped to log in afresh")
 
-// Read passes the library's reads through, scanning the packets on the way:
-// the CONNACK's code, and the broker's notices (which must be seen before
-// the connection drops, not when the library gets to dispatch them).
-func (c *NetConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.in.scan(p[:n], c.packet)
-	if err != nil && c.dropped.Load() {
+// read scans what a Read returned: the CONNACK's code, and the broker's
+// notices (which must be seen before the connection drops, not when the
+// library gets to dispatch them).
+func (w *Watched) read(p []byte, n int, err error) (int, error) {
+	w.in.scan(p[:n], w.packet)
+	if err != nil && w.dropped.Load() {
 		// Libraries ignore "use of closed network connection", taking it
 		// for their own Close: report the drop as the loss it is.
 		err = ErrDropped
@@ -117,38 +148,38 @@ func (c *NetConn) Read(p []byte) (int, error) {
 }
 
 // packet handles a packet read: its type and the bytes kept of it.
-func (c *NetConn) packet(typ byte, kept []byte) {
+func (w *Watched) packet(typ byte, kept []byte) {
 	switch typ {
 	case typeConnack:
 		if len(kept) == 2 {
-			c.connack(kept[1])
+			w.connack(kept[1])
 		}
 	case typePublish:
 		if len(kept) > 2 {
-			c.s.Notice(string(kept[2:]))
+			w.s.Notice(string(kept[2:]))
 		}
 	}
 }
 
-func (c *NetConn) connack(code byte) {
-	c.mu.Lock()
-	first := !c.acked
-	c.acked = true
-	c.mu.Unlock()
+func (w *Watched) connack(code byte) {
+	w.mu.Lock()
+	first := !w.acked
+	w.acked = true
+	w.mu.Unlock()
 	switch {
 	case !first:
 	case code == 0:
-		c.s.mu.Lock()
-		c.s.current = c
-		c.s.mu.Unlock()
+		w.s.mu.Lock()
+		w.s.current = w
+		w.s.mu.Unlock()
 	case Refusal(code):
-		c.s.Refused(c.login)
+		w.s.Refused(w.login)
 	}
 }
 
 // Accepted returns the last connection the broker accepted, if any; the
 // library's on-connect callback starts its renewal with Up.
-func (s *Session) Accepted() *NetConn {
+func (s *Session) Accepted() *Watched {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.current
@@ -156,37 +187,37 @@ func (s *Session) Accepted() *NetConn {
 
 // Up starts the renewal of the connection, which publishes through pub,
 // unless the connection is closed already or its renewal runs.
-func (c *NetConn) Up(pub func(ctx context.Context, topic string, payload []byte) error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.live != nil {
+func (w *Watched) Up(pub func(ctx context.Context, topic string, payload []byte) error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || w.live != nil {
 		return
 	}
-	c.live = c.s.Up(netLive{c, pub}, c.login, c.issued)
+	w.live = w.s.Up(netLive{w, pub}, w.login, w.issued)
 }
 
-// Close closes the connection and ends its renewal.
-func (c *NetConn) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	lv := c.live
-	c.mu.Unlock()
+// close closes the connection and ends its renewal.
+func (w *Watched) close() error {
+	w.mu.Lock()
+	w.closed = true
+	lv := w.live
+	w.mu.Unlock()
 	if lv != nil {
 		lv.Stop()
 	}
-	return c.Conn.Close()
+	return w.raw.Close()
 }
 
 // Drop closes the network connection under the library, which then
 // reconnects.
-func (c *NetConn) Drop() {
-	c.dropped.Store(true)
-	_ = c.Conn.Close()
+func (w *Watched) Drop() {
+	w.dropped.Store(true)
+	_ = w.raw.Close()
 }
 
-// netLive is a NetConn as its renewal uses it.
+// netLive is a Watched connection as its renewal uses it.
 type netLive struct {
-	c   *NetConn
+	w   *Watched
 	pub func(ctx context.Context, topic string, payload []byte) error
 }
 
@@ -194,4 +225,4 @@ func (n netLive) Publish(ctx context.Context, topic string, payload []byte) erro
 	return n.pub(ctx, topic, payload)
 }
 
-func (n netLive) Drop() { n.c.Drop() }
+func (n netLive) Drop() { n.w.Drop() }

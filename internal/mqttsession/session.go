@@ -40,7 +40,7 @@ type Session struct {
 	mu      sync.Mutex
 	live    *Live    // the renewal of the current connection
 	next    *attempt // the login of the connection attempt being made
-	current *NetConn // the last connection the broker accepted
+	current *Watched // the last connection the broker accepted
 }
 
 // New returns the Session of an MQTT client that logs in through src.

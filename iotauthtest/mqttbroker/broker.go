@@ -20,7 +20,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -92,6 +91,7 @@ type session struct {
 type config struct {
 	notice time.Duration
 	tick   time.Duration
+	logger *slog.Logger
 }
 
 // Option configures Start.
@@ -105,10 +105,14 @@ func WithExpireNotice(d time.Duration) Option { return func(c *config) { c.notic
 // connected clients for expiry and revocation; default 50 ms.
 func WithCheckInterval(d time.Duration) Option { return func(c *config) { c.tick = d } }
 
+// WithLogger makes the broker log to l (mochi's own records); default
+// nowhere.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
 // Start serves a broker on loopback ports for the platforms emulated by emu,
 // and points emu's MXCHIP MQTT clients at it. Close it when done.
 func Start(emu *iotauthtest.Server, opts ...Option) (*Broker, error) {
-	cfg := config{notice: 5 * time.Minute, tick: 50 * time.Millisecond}
+	cfg := config{notice: 5 * time.Minute, tick: 50 * time.Millisecond, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -122,7 +126,7 @@ func Start(emu *iotauthtest.Server, opts ...Option) (*Broker, error) {
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	b.srv = mqtt.New(&mqtt.Options{
-		Logger:                 slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:                 cfg.logger,
 		SysTopicResendInterval: 3600,
 	})
 	if err := b.srv.AddHook(&hook{b: b}, nil); err != nil {
