@@ -49,29 +49,47 @@ func (c *Cache) obtain(ctx context.Context, old *Token, rejected bool) (*Token, 
 		return c.fetch(ctx, old)
 	}
 	urgent := old == nil || rejected || expired(old, time.Now())
-	watching := c.ensureWatch(ctx)
+	sctx, cancel := c.storeCtx(ctx) // one store timeout for the calls before a login
+	defer cancel()
+	watching := c.ensureWatch(sctx)
 	if !urgent && watching {
 		if t := c.awaitRotation(ctx, old, c.rotationJitter(old)); t != nil {
 			return t, "adopt", nil
 		}
 	}
-	t, unlock, err := c.lockOrAdopt(ctx, old, !watching)
-	if t != nil {
-		return t, "adopt", nil
-	}
-	if ctx.Err() != nil {
-		return nil, "login", ctx.Err() // closed
-	}
-	if err != nil {
+	var unlock func()
+	for {
+		t, release, err := c.lockOrAdopt(ctx, sctx, old, !watching)
+		if t != nil {
+			return t, "adopt", nil
+		}
+		if ctx.Err() != nil {
+			return nil, "login", ctx.Err() // closed
+		}
+		if err == nil {
+			unlock = release
+			break
+		}
 		if !urgent {
 			return nil, "store", &Error{Platform: c.name(), Op: "store", Kind: ErrServer, Err: fmt.Errorf("%w: %w", errStoreDown, err)}
 		}
-		if wait := c.locklessWait(); wait > 0 {
-			return nil, "store", &Error{Platform: c.name(), Op: "store", Kind: ErrServer,
-				Message: "token store unreachable; the next login without the fleet lock waits " + wait.Round(time.Millisecond).String(), Err: err}
+		wait := c.locklessWait()
+		if wait == 0 {
+			c.sayOnce(ctx, func(cs *coldState) *bool { return &cs.saidLockless }, "logging in without the fleet lock", err)
+			unlock = func() {}
+			break
 		}
-		c.sayOnce(ctx, func(cs *coldState) *bool { return &cs.saidLockless }, "logging in without the fleet lock", err)
-		unlock = func() {}
+		// Space this process's logins without the lock; the store may be
+		// back by then.
+		t2 := time.NewTimer(wait)
+		select {
+		case <-t2.C:
+		case <-ctx.Done():
+			t2.Stop()
+			return nil, "login", ctx.Err()
+		}
+		cancel()
+		sctx, cancel = c.storeCtx(ctx)
 	}
 	defer unlock()
 	tok, op, err := c.fetch(ctx, old)
@@ -93,10 +111,11 @@ func (c *Cache) storeCtx(ctx context.Context) (context.Context, context.CancelFu
 // lockOrAdopt takes the fleet lock (when the store has one) and returns its
 // release, or a token another process saved; err when the store is
 // unreachable. look makes it read the store before taking the lock, which a
-// process with a working watch does not need. The store calls share one
-// store timeout; waiting for another holder's login does not count.
-func (c *Cache) lockOrAdopt(ctx context.Context, old *Token, look bool) (*Token, func(), error) {
-	sctx, cancel := c.storeCtx(ctx)
+// process with a working watch does not need. The store calls are bounded
+// by sctx (one store timeout); waiting for another holder's login is bounded
+// by ctx and the lease.
+func (c *Cache) lockOrAdopt(ctx, sctx context.Context, old *Token, look bool) (*Token, func(), error) {
+	cancel := func() {}
 	defer func() { cancel() }()
 	if look || !c.isLocker() {
 		t, err := c.loadUsable(sctx, old)
@@ -341,7 +360,8 @@ func (c *Cache) probe(ctx context.Context) {
 }
 
 // locklessWait is how long this process must still wait before its next
-// login without the fleet lock, counting that login when it may go now.
+// login without the fleet lock, counting that login when it may go now:
+// logins without the lock are spaced by the backoff, with jitter.
 func (c *Cache) locklessWait() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()

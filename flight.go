@@ -31,7 +31,7 @@ func (c *Cache) refreshAhead(ctx context.Context, e *entry) {
 	defer c.mu.Unlock()
 	now := time.Now()
 	if c.fl.Load() == nil && c.cur.Load() == e && !c.isClosed && c.mayCall(now) {
-		c.start(ctx, e.tok, false, now)
+		c.start(ctx, e.tok, false, 0)
 	}
 }
 
@@ -64,26 +64,35 @@ func (c *Cache) wait(ctx context.Context) (*Token, error) {
 	}
 	f := c.fl.Load()
 	if f == nil {
-		if !c.mayCall(now) {
+		delay := time.Duration(c.notBefore.Load() - now.UnixNano())
+		if delay > 0 {
 			if e != nil && e.servable(now) {
 				c.mu.Unlock()
 				c.hit()
 				return e.tok, nil
 			}
 			if c.cold != nil && c.cold.lastErr != nil {
-				err := c.cold.lastErr
-				c.mu.Unlock()
-				return nil, err
+				if !errors.Is(c.cold.lastErr, errStoreDown) {
+					err := c.cold.lastErr
+					c.mu.Unlock()
+					return nil, err
+				}
+				// The store was down when a refresh was put off, and this
+				// caller has no servable token: it may not wait for the store.
+				delay = 0
 			}
 		}
-		f = c.start(ctx, old, rejected, now)
+		f = c.start(ctx, old, rejected, delay)
 	}
 	c.mu.Unlock()
 	c.n.waits.Add(1)
 	select {
 	case <-f.done:
-		if f.err != nil && e != nil && errors.Is(f.err, errStoreDown) && e.servable(time.Now()) {
-			return e.tok, nil // the store is down but the token is still good
+		if f.err != nil && errors.Is(f.err, errStoreDown) {
+			if e != nil && e.servable(time.Now()) {
+				return e.tok, nil // the store is down but the token is still good
+			}
+			return c.wait(ctx) // put off for a token this caller cannot use
 		}
 		return f.tok, f.err
 	case <-ctx.Done():
@@ -119,14 +128,13 @@ func (c *Cache) held(ctx context.Context, e *entry, now time.Time) (*Token, erro
 	return c.Token(ctx)
 }
 
-// start launches a flight that replaces old, once the gate opens. c.mu must
-// be held. The flight keeps the first caller's values (trace ids) but not its
+// start launches a flight that replaces old after delay (the gate). c.mu
+// must be held. The flight keeps the first caller's values (trace ids) but not its
 // cancellation: other callers depend on it.
-func (c *Cache) start(ctx context.Context, old *Token, rejected bool, now time.Time) *flight {
+func (c *Cache) start(ctx context.Context, old *Token, rejected bool, delay time.Duration) *flight {
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f := &flight{done: make(chan struct{}), cancel: cancel}
 	c.fl.Store(f)
-	delay := time.Duration(c.notBefore.Load() - now.UnixNano())
 	go c.fly(fctx, f, old, rejected, delay)
 	return f
 }
