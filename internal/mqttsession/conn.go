@@ -156,8 +156,22 @@ func (w *Watched) packet(typ byte, kept []byte) {
 		}
 	case typePublish:
 		if len(kept) > 2 {
-			w.s.Notice(string(kept[2:]))
+			w.notice(string(kept[2:]))
 		}
+	}
+}
+
+// notice hands a broker's notice to this connection's renewal. One that
+// arrives before the renewal starts still refuses an invalid login.
+func (w *Watched) notice(topic string) {
+	w.mu.Lock()
+	lv := w.live
+	w.mu.Unlock()
+	switch {
+	case lv != nil:
+		w.s.notice(lv, topic)
+	case w.s.kind(topic) == noticeInvalid:
+		w.s.Refused(w.login)
 	}
 }
 

@@ -82,50 +82,46 @@ func Refusal(code byte) bool {
 	return false
 }
 
-// NoticeTopics are the topics on which the broker sends notices unasked
-// (no subscription): the client routes them to Notice.
-func (s *Session) NoticeTopics() []string {
-	if s.renewal == nil {
-		return nil
-	}
-	var ts []string
-	for _, t := range []string{s.renewal.ExpiringTopic, s.renewal.InvalidTopic} {
-		if t != "" {
-			ts = append(ts, t)
-		}
-	}
-	return ts
-}
-
 // Notice hands a message the broker sent on topic to the current
 // connection's renewal. An invalid-token notice refuses the connection's
 // login at once, before the broker drops the connection, so that the
 // reconnect does not offer it again.
 func (s *Session) Notice(topic string) {
-	if s.renewal == nil {
-		return
-	}
-	var n notice
-	switch topic {
-	case s.renewal.ExpiringTopic:
-		n = noticeExpiring
-	case s.renewal.InvalidTopic:
-		n = noticeInvalid
-	default:
-		return
-	}
 	s.mu.Lock()
 	lv := s.live
 	s.mu.Unlock()
 	if lv != nil {
-		if n == noticeInvalid && lv.refuse() {
+		s.notice(lv, topic)
+	}
+}
+
+// notice hands a notice on topic to the renewal lv.
+func (s *Session) notice(lv *Live, topic string) {
+	switch n := s.kind(topic); n {
+	case noticeInvalid:
+		if lv.refuse() {
 			s.src.Refused(lv.current())
 		}
+		fallthrough
+	case noticeExpiring:
 		select {
 		case lv.notices <- n:
 		default: // one pending notice is enough
 		}
 	}
+}
+
+// kind classifies a topic the broker sent on; 0 when it is no notice.
+func (s *Session) kind(topic string) notice {
+	switch {
+	case s.renewal == nil:
+		return 0
+	case topic == s.renewal.ExpiringTopic:
+		return noticeExpiring
+	case topic == s.renewal.InvalidTopic:
+		return noticeInvalid
+	}
+	return 0
 }
 
 type notice int
