@@ -66,8 +66,9 @@ type coldState struct {
 	saidDown     bool   // "serving the current token" was reported for this outage
 	saidLockless bool   // "logging in without the fleet lock" was reported for this outage
 
-	announced chan struct{} // closed at the next rotation notice
-	holdUntil int64         // a rotation notice holds requests until then
+	announced   chan struct{} // closed at the next rotation notice
+	holdUntil   int64         // a rotation notice holds requests until then
+	installedAt int64         // when the current token was installed
 }
 
 // coldLocked returns c's cold state, making it. c.mu must be held.

@@ -34,7 +34,7 @@ import (
 //     own refresh timeout.
 
 // rotationHold is the longest a rotation notice holds requests.
-const rotationHold = 2 * time.Second
+const rotationHold = time.Second
 
 // errStoreDown marks a flight that did not log in because the store is
 // unreachable and the current token is still good.
@@ -63,12 +63,12 @@ func (c *Cache) obtain(ctx context.Context, old *Token, rejected bool) (*Token, 
 		if t != nil {
 			return t, "adopt", nil
 		}
-		if ctx.Err() != nil {
-			return nil, "login", ctx.Err() // closed
-		}
 		if err == nil {
 			unlock = release
 			break
+		}
+		if ctx.Err() != nil {
+			return nil, "login", ctx.Err() // closed
 		}
 		if !urgent {
 			return nil, "store", &Error{Platform: c.name(), Op: "store", Kind: ErrServer, Err: fmt.Errorf("%w: %w", errStoreDown, err)}
@@ -92,6 +92,9 @@ func (c *Cache) obtain(ctx context.Context, old *Token, rejected bool) (*Token, 
 		sctx, cancel = c.storeCtx(ctx)
 	}
 	defer unlock()
+	if ctx.Err() != nil {
+		return nil, "login", ctx.Err() // closed
+	}
 	tok, op, err := c.fetch(ctx, old)
 	if err == nil && c.check(op, tok) == nil {
 		sctx, cancel := c.storeCtx(ctx)
@@ -469,8 +472,11 @@ func (c *Cache) announced() {
 	if !c.cfg.lastTokenOnly {
 		return
 	}
-	if e := c.cur.Load(); e != nil {
-		cs.holdUntil = time.Now().Add(min(rotationHold, c.cfg.lease)).UnixNano()
+	now := time.Now()
+	// A token installed within the hold is most likely the new one, whose
+	// notice arrived late: holding it would only delay requests.
+	if e := c.cur.Load(); e != nil && now.UnixNano()-cs.installedAt >= int64(rotationHold) {
+		cs.holdUntil = now.Add(min(rotationHold, c.cfg.lease)).UnixNano()
 		if !e.state.CompareAndSwap(stateFresh, stateHeld) {
 			e.state.CompareAndSwap(stateDue, stateHeld)
 		}

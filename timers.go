@@ -33,9 +33,12 @@ func (c *Cache) installLocked(t *Token, now time.Time) {
 	}
 	c.cur.Store(e)
 	c.armLocked(e, now.UnixNano())
-	if c.cold != nil && c.cold.installed != nil {
-		close(c.cold.installed)
-		c.cold.installed = nil
+	if c.cold != nil {
+		c.cold.installedAt = now.UnixNano()
+		if c.cold.installed != nil {
+			close(c.cold.installed)
+			c.cold.installed = nil
+		}
 	}
 }
 
@@ -63,14 +66,21 @@ func (e *entry) stateAt(now int64) int32 {
 	return stateFresh
 }
 
-// armLocked sets the timer for e's next step, or stops it when e has none.
+// armLocked brings e's state up to the clock and sets the timer for its next
+// step, or stops it when e has none. The timer is never set to fire at once.
 // c.mu must be held.
 func (c *Cache) armLocked(e *entry, now int64) {
+	if s := e.state.Load(); (s == stateFresh || s == stateDue) && e.dead != 0 {
+		if want := e.stateAt(now); want > s {
+			e.state.CompareAndSwap(s, want)
+		}
+	}
+	s := e.state.Load()
 	next := e.due
-	if e.state.Load() != stateFresh {
+	if s != stateFresh {
 		next = e.dead
 	}
-	if e.dead == 0 || e.state.Load() >= stateDead {
+	if e.dead == 0 || s >= stateDead || next <= now {
 		if c.timer != nil {
 			c.timer.Stop()
 		}
@@ -94,13 +104,7 @@ func (c *Cache) tick() {
 	if e == nil || c.isClosed {
 		return
 	}
-	now := time.Now().UnixNano()
-	if s := e.state.Load(); s == stateFresh || s == stateDue {
-		if want := e.stateAt(now); want > s {
-			e.state.CompareAndSwap(s, want)
-		}
-	}
-	c.armLocked(e, now)
+	c.armLocked(e, time.Now().UnixNano())
 }
 
 // servable reports whether e's token may still be sent although it is dead:
