@@ -87,7 +87,11 @@ func NewConnection(ctx context.Context, src iotauth.MQTTSource, cfg autopaho.Cli
 		}
 		ctx, cancel := context.WithTimeout(ctx, c.ConnectTimeout)
 		defer cancel()
-		return s.Open(ctx, (&net.Dialer{}).DialContext, u.Host, tlsOn, c.TlsCfg)
+		addr := u.Host
+		if u.String() == first.BrokerURL() {
+			addr = "" // the broker of each attempt's login
+		}
+		return s.Open(ctx, (&net.Dialer{}).DialContext, addr, tlsOn, c.TlsCfg)
 	}
 
 	var once sync.Once

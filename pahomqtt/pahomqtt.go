@@ -10,7 +10,8 @@
 // ClientOptions sets the broker, the client id, MQTT 3.1.1 (never a 3.1
 // retry after a refusal), a credentials provider, the function that opens
 // the network connection (TCP or TLS, with the options' TLSConfig and
-// Dialer; not WebSockets) and an OnConnect handler. Change the other
+// Dialer; not WebSockets; while the broker is the one set, each connection
+// goes to the broker of its own login) and an OnConnect handler. Change the other
 // options freely; to add an OnConnect handler of your own, call the one set
 // from it:
 //
@@ -63,7 +64,7 @@ func ClientOptions(ctx context.Context, src iotauth.MQTTSource) (*mqtt.ClientOpt
 			return l.Username, string(l.Password)
 		}).
 		SetCustomOpenConnectionFn(func(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
-			return open(s, uri, o)
+			return open(s, uri, uri.String() == first.BrokerURL(), o)
 		}).
 		SetOnConnectHandler(func(client mqtt.Client) {
 			if c := s.Accepted(); c != nil {
@@ -78,8 +79,9 @@ func ClientOptions(ctx context.Context, src iotauth.MQTTSource) (*mqtt.ClientOpt
 		SetMaxReconnectInterval(time.Minute), nil
 }
 
-// open dials the broker in uri for paho, over TCP or TLS.
-func open(s *mqttsession.Session, uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+// open dials the broker in uri for paho, over TCP or TLS; or, when uri is
+// the broker ClientOptions set (follow), that of the attempt's login.
+func open(s *mqttsession.Session, uri *url.URL, follow bool, o mqtt.ClientOptions) (net.Conn, error) {
 	var tlsOn bool
 	switch uri.Scheme {
 	case "tcp", "mqtt":
@@ -98,7 +100,11 @@ func open(s *mqttsession.Session, uri *url.URL, o mqtt.ClientOptions) (net.Conn,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return s.Open(ctx, d.DialContext, uri.Host, tlsOn, o.TLSConfig)
+	addr := uri.Host
+	if follow {
+		addr = ""
+	}
+	return s.Open(ctx, d.DialContext, addr, tlsOn, o.TLSConfig)
 }
 
 // wait waits for a paho token or ctx.

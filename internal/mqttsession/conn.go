@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,7 +44,9 @@ type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 // Open dials addr (over TLS with cfg when tlsOn) for the attempt that
 // Prepare made ready, and returns the connection, watched: its CONNACK
 // reports a refused login to the source, the broker's notices reach the
-// renewal, and closing it ends the renewal.
+// renewal, and closing it ends the renewal. An empty addr is the broker of
+// the attempt's login (its TLS port when it has one), so that a login that
+// moved to another broker (a new MXCHIP client) is followed.
 func (s *Session) Open(ctx context.Context, dial Dialer, addr string, tlsOn bool, cfg *tls.Config) (net.Conn, error) {
 	s.mu.Lock()
 	at := s.next
@@ -54,6 +57,14 @@ func (s *Session) Open(ctx context.Context, dial Dialer, addr string, tlsOn bool
 		return nil, ErrNoLogin
 	case at.err != nil:
 		return nil, at.err
+	}
+	if addr == "" {
+		l := at.login
+		port := l.Port
+		if tlsOn = l.TLSPort != 0; tlsOn {
+			port = l.TLSPort
+		}
+		addr = net.JoinHostPort(l.Host, strconv.Itoa(port))
 	}
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
