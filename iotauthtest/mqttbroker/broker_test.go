@@ -109,14 +109,14 @@ func TestBroker_Upload(t *testing.T) {
 	c, err := client(t, e.ali.TokenLogin("GID_b@@@up", tok), notices)
 	require.NoError(t, err)
 	next := applyRW(t, e)
-	payload, _ := json.Marshal(alimqtt.TokenUpload{Token: next.AccessToken, Type: "RW"})
+	payload, _ := json.Marshal(map[string]string{"token": next.AccessToken, "type": "RW"})
 	pub := c.Publish(alimqtt.TopicUploadToken, 1, false, payload)
 	require.True(t, pub.WaitTimeout(5*time.Second), "PUBACK")
 	require.NoError(t, pub.Error())
 	assert.Equal(t, next.AccessToken, e.b.Tokens("GID_b@@@up")["RW"])
 	assert.Equal(t, 1, e.b.Counts("GID_b@@@up").Uploads)
 
-	payload, _ = json.Marshal(alimqtt.TokenUpload{Token: next.AccessToken, Type: "R"})
+	payload, _ = json.Marshal(map[string]string{"token": next.AccessToken, "type": "R"})
 	c.Publish(alimqtt.TopicUploadToken, 1, false, payload)
 	select {
 	case n := <-notices:

@@ -30,8 +30,9 @@ const (
 	TopicInvalidNotice = "$SYS/tokenInvalidNotice"
 )
 
-// TokenUpload is the payload of a $SYS/uploadToken message.
-type TokenUpload struct {
+// tokenUpload is the payload of a $SYS/uploadToken message. It is
+// unexported: it holds a token in clear, for the wire only.
+type tokenUpload struct {
 	Token string `json:"token"`
 	Type  string `json:"type"`
 }
@@ -175,7 +176,7 @@ func TokenUploads(l iotauth.MQTTLogin) []iotauth.MQTTMessage {
 	f := strings.Split(string(l.Password), "|")
 	var msgs []iotauth.MQTTMessage
 	for i := 0; i+1 < len(f); i += 2 {
-		b, _ := json.Marshal(TokenUpload{Token: f[i+1], Type: f[i]})
+		b, _ := json.Marshal(tokenUpload{Token: f[i+1], Type: f[i]})
 		msgs = append(msgs, iotauth.MQTTMessage{Topic: TopicUploadToken, Payload: iotauth.Secret(b)})
 	}
 	return msgs
