@@ -176,6 +176,7 @@ func TestBroker_Kick(t *testing.T) {
 	c, err := client(t, e.ali.SignatureLogin("GID_b@@@kick"), nil)
 	require.NoError(t, err)
 	require.True(t, e.b.Kick("GID_b@@@kick"))
-	require.Eventually(t, func() bool { return !c.IsConnectionOpen() }, 5*time.Second, 10*time.Millisecond)
-	assert.False(t, e.b.Kick("GID_b@@@kick"))
+	require.Eventually(t, func() bool { return !c.IsConnectionOpen() && !e.b.Connected("GID_b@@@kick") },
+		5*time.Second, 10*time.Millisecond)
+	assert.False(t, e.b.Kick("GID_b@@@kick"), "nobody left to kick")
 }
