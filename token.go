@@ -35,17 +35,11 @@ type Token struct {
 }
 
 // Valid reports whether t is non-nil, has an AccessToken and has time left
-// by the expiry rule (see Skew): judged by the time left until Expiry,
-// never by IssuedAt. A token without an Expiry is always valid.
+// until its Expiry (a token without one is always valid). It judges by the
+// time left, never by IssuedAt; when a token stops being sent, shortly
+// before its Expiry, is the Cache's decision (see Skew).
 func (t *Token) Valid() bool {
-	if t == nil || t.AccessToken == "" {
-		return false
-	}
-	if t.Expiry.IsZero() {
-		return true
-	}
-	left := timeLeft(t, time.Now())
-	return left > skewFor(left)
+	return t != nil && t.AccessToken != "" && !expired(t, time.Now())
 }
 
 // Type returns the canonical token type, "Bearer" when TokenType is empty.

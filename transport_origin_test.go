@@ -27,18 +27,12 @@ func TestTransport_Origin_HTTPSDeclaredSourceNeverSendsOverHTTP(t *testing.T) {
 	var seen atomic.Value
 	src := &boundSource{countingSource{life: time.Hour}, []string{"https://iot.example.com:8743"}}
 	tr := iotauth.NewTransport(iotauth.NewCache(src), recordingBase(&seen))
-	for u, want := range map[string]string{
+	assertAuthorizations(t, tr, &seen, map[string]string{
 		"https://iot.example.com:8743/x": "Bearer tok-1",
 		"http://iot.example.com:8743/x":  "",
 		"https://iot.example.com/x":      "",
 		"https://iot.example.com:9999/x": "",
-	} {
-		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		resp, err := tr.RoundTrip(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, want, seen.Load(), u)
-	}
+	})
 }
 
 func TestTransport_Origin_UndeclaredSource_HTTPSOrLoopbackOnlyUnlessInsecure(t *testing.T) {
@@ -51,14 +45,7 @@ func TestTransport_Origin_UndeclaredSource_HTTPSOrLoopbackOnlyUnlessInsecure(t *
 		"http://[::1]:8080/x":       "Bearer tok-1",
 		"http://localhost:8080/x":   "Bearer tok-1",
 	}
-	tr := iotauth.NewTransport(src, recordingBase(&seen))
-	for u, want := range cases {
-		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		resp, err := tr.RoundTrip(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, want, seen.Load(), u)
-	}
+	assertAuthorizations(t, iotauth.NewTransport(src, recordingBase(&seen)), &seen, cases)
 	insecure := iotauth.NewTransport(src, recordingBase(&seen), iotauth.WithInsecureHTTP())
 	req, _ := http.NewRequest(http.MethodGet, "http://api.example.com/x", nil)
 	resp, err := insecure.RoundTrip(req)

@@ -126,22 +126,26 @@ func TestTransport_HostBinding_CredentialsGoOnlyToDeclaredHosts(t *testing.T) {
 func TestTransport_HostBinding_DefaultPortMatchesAHostWithoutPort(t *testing.T) {
 	var seen atomic.Value
 	tr := iotauth.NewTransport(iotauth.NewCache(&boundSource{countingSource{life: time.Hour}, []string{"api.example.com:443"}}),
-		roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			seen.Store(r.Header.Get("Authorization"))
-			return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
-		}))
-	for u, want := range map[string]string{
+		recordingBase(&seen))
+	assertAuthorizations(t, tr, &seen, map[string]string{
 		"https://api.example.com/x":      "Bearer tok-1",
 		"https://API.example.com:443/x":  "Bearer tok-1",
 		"http://api.example.com/x":       "",
 		"https://api.example.com:8443/x": "",
 		"https://api.example.com.evil/x": "",
-	} {
+	})
+}
+
+// assertAuthorizations sends a GET to each URL through tr and checks the
+// Authorization header that reached the base transport (recorded in seen).
+func assertAuthorizations(t *testing.T, tr http.RoundTripper, seen *atomic.Value, want map[string]string) {
+	t.Helper()
+	for u, w := range want {
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
 		resp, err := tr.RoundTrip(req)
 		require.NoError(t, err)
 		resp.Body.Close()
-		assert.Equal(t, want, seen.Load(), u)
+		assert.Equal(t, w, seen.Load(), u)
 	}
 }
 

@@ -1,14 +1,15 @@
 module github.com/iotauth/iotauth/benchmarks
 
-go 1.26.0
+go 1.25.0
 
 replace github.com/iotauth/iotauth => ../
 
 require (
 	github.com/aws/smithy-go v1.28.9
 	github.com/iotauth/iotauth v0.0.0-00010101000000-000000000000
+	github.com/iotauth/iotauth/store/redisstore v0.0.0-00010101000000-000000000000
 	github.com/redis/go-redis/v9 v9.22.0
-	golang.org/x/oauth2 v0.37.0
+	golang.org/x/oauth2 v0.36.0
 )
 
 require (
@@ -20,3 +21,5 @@ require (
 	golang.org/x/sys v0.35.0 // indirect
 	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )
+
+replace github.com/iotauth/iotauth/store/redisstore => ../store/redisstore

@@ -26,6 +26,9 @@ func TestExamples_RunAgainstTheEmulator_ExitZero(t *testing.T) {
 		{"multiplatform", []string{"oceanconnect: Bearer token, expires in 1h0m0s", "mxchip:", "cloudstudio:", "alimqtt:"}, nil},
 		{"mqtt", []string{"built-in emulators and MQTT broker", "mqtt: 4 devices, sent ", "reconnects 1,", "token renewals 3"},
 			[]string{"iotauth-test-access-key-secret"}},
+		{"otel", []string{"GET /metrics:", `iotauth_cache_logins_total{iotauth_outcome="ok",iotauth_platform="oceanconnect"} 1`,
+			`iotauth_cache_hits_total{iotauth_platform="oceanconnect"} 4`, "iotauth_token_time_left_seconds{"},
+			[]string{"oc-secret-4e9d1b86"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			exe := filepath.Join(bin, tc.name)

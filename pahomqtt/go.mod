@@ -1,6 +1,6 @@
 module github.com/iotauth/iotauth/pahomqtt
 
-go 1.25
+go 1.25.0
 
 replace (
 	github.com/iotauth/iotauth => ../
@@ -22,5 +22,6 @@ require (
 	github.com/rs/xid v1.4.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.43.0 // indirect
+	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sync v0.7.0 // indirect
 )

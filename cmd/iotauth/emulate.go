@@ -31,14 +31,16 @@ func newEmulateCmd() *cobra.Command {
 emulators on one address and an MQTT broker emulator beside them (printed
 as IOTAUTH_MQTT_BROKER), and print the settings (base URLs and the test
 credentials the emulators accept) as IOTAUTH_* variables, so that iotauth's
-other commands or your own service can be pointed at it:
-
-  iotauth emulate > emulator.env &
-  eval "$(grep ^export emulator.env)"
-  iotauth token --platform oceanconnect
+other commands or your own service can be pointed at it (see the example:
+the settings are complete once the "# ready" line is printed).
 
 With --tls the emulators serve HTTPS with a self-signed certificate, written
 to a file that IOTAUTH_CA_FILE names. Stops on SIGINT or SIGTERM.`,
+		Example: `  iotauth emulate --addr 127.0.0.1:0 > emulator.env &
+  until grep -q '^# ready' emulator.env; do sleep 0.1; done
+  . ./emulator.env
+  iotauth token --platform oceanconnect --no-store
+  kill $!`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := net.Listen("tcp", addr)

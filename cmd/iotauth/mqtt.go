@@ -19,10 +19,7 @@ const (
 )
 
 func newMQTTCmd(getenv func(string) string) *cobra.Command {
-	var (
-		asJSON bool
-		mode   string
-	)
+	var mode string
 	cmd := &cobra.Command{
 		Use:   "mqtt --platform alimqtt|mxchip [--mode device-credential|signature|token]",
 		Short: "Print an MQTT login: host, ports, client id, username and password",
@@ -43,6 +40,10 @@ creates one.
 The password is printed: it is the point of the command.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := outputFormat(cmd)
+			if err != nil {
+				return err
+			}
 			s, err := loadSettings(cmd, getenv, true)
 			if err != nil {
 				return err
@@ -52,7 +53,7 @@ The password is printed: it is the point of the command.`,
 					mode = m
 				}
 			}
-			src, err := mqttSource(s, mode)
+			src, err := mqttSource(cmd, s, mode)
 			if err != nil {
 				return err
 			}
@@ -60,23 +61,24 @@ The password is printed: it is the point of the command.`,
 			if err != nil {
 				return platformError(err)
 			}
-			return printMQTTLogin(cmd, s.platform, login, asJSON)
+			return printMQTTLogin(cmd, s.platform, login, format == formatJSON)
 		},
 	}
 	addOptionFlags(cmd)
 	cmd.Flags().StringVar(&mode, "mode", modeDeviceCredential, "alimqtt: login mode: device-credential, signature or token (or IOTAUTH_ALIMQTT_MODE)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the login as JSON")
+	addFormatFlag(cmd, formatPlain, formatPlain, formatJSON)
 	return cmd
 }
 
 // mqttSource builds the MQTT login source of the configured platform.
-func mqttSource(s *settings, mode string) (iotauth.MQTTSource, error) {
+func mqttSource(cmd *cobra.Command, s *settings, mode string) (iotauth.MQTTSource, error) {
 	st, err := s.tokenStore()
 	if err != nil {
 		return nil, err
 	}
-	// The command reports a failure itself: the caches need not log it.
-	opts := []iotauth.CacheOption{iotauth.WithLogger(slog.New(slog.DiscardHandler))}
+	// The command reports a failure itself; its caches' other warnings go
+	// to standard error.
+	opts := []iotauth.CacheOption{iotauth.WithLogger(slog.New(warnings{cmd.ErrOrStderr()}))}
 	if st != nil {
 		opts = append(opts, iotauth.WithStore(st))
 	}

@@ -1,19 +1,28 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/providers/cloudstudio"
 )
 
 func newRevokeCmd(getenv func(string) string) *cobra.Command {
-	return withOptionFlags(&cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "revoke --platform cloudstudio|alimqtt",
 		Short: "Delete a Cloud Studio token or unregister an Alibaba device credential",
 		Long: `cloudstudio: delete the token an earlier 'iotauth token' kept in the token
-store (IOTAUTH_STORE_DIR, needed), on the platform and in the store.
+store (iotauth in the user's cache directory, or IOTAUTH_STORE_DIR), on the
+platform and in the store.
 alimqtt: unregister the device credential of --device, releasing its place in
 the instance's quota; devices using it can no longer connect.`,
+		Example: `  iotauth token --platform cloudstudio > /dev/null   # creates a token, kept in the store
+  iotauth revoke --platform cloudstudio                # deletes it
+  iotauth mqtt --platform alimqtt --device 'GID_example@@@device-001' > /dev/null
+  iotauth revoke --platform alimqtt --device 'GID_example@@@device-001'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := loadSettings(cmd, getenv, true)
@@ -23,18 +32,7 @@ the instance's quota; devices using it can no longer connect.`,
 			out := cmd.OutOrStdout()
 			switch s.platform {
 			case "cloudstudio":
-				if _, err := s.need("store_dir"); err != nil {
-					return &settingError{"revoke deletes the Cloud Studio token kept in the token store: " + err.Error()}
-				}
-				p, err := s.cloudStudio()
-				if err != nil {
-					return err
-				}
-				if err := p.Revoke(cmd.Context()); err != nil {
-					return platformError(err)
-				}
-				fmt.Fprintln(out, "cloudstudio: token revoked")
-				return nil
+				return revokeStoredCloudStudio(cmd.Context(), s, out)
 			case "alimqtt":
 				device, err := s.need("device")
 				if err != nil {
@@ -52,11 +50,48 @@ the instance's quota; devices using it can no longer connect.`,
 			}
 			return &usageError{fmt.Sprintf("revoke: %s has nothing to revoke from here; use --platform cloudstudio or alimqtt", s.platform)}
 		},
-	})
-}
-
-// withOptionFlags adds the setting flags to cmd and returns it.
-func withOptionFlags(cmd *cobra.Command) *cobra.Command {
+	}
 	addOptionFlags(cmd)
 	return cmd
+}
+
+// revokeStoredCloudStudio deletes the Cloud Studio token of the token store,
+// on the platform and in the store.
+func revokeStoredCloudStudio(ctx context.Context, s *settings, out interface{ Write([]byte) (int, error) }) error {
+	st, err := s.tokenStore()
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		return &usageError{"revoke: with --no-store there is no stored Cloud Studio token to revoke"}
+	}
+	s.csStore = st
+	p, err := s.cloudStudio()
+	if err != nil {
+		return err
+	}
+	key := iotauth.Describe(p).StoreKey
+	tok, err := st.Load(ctx, key)
+	if err != nil {
+		return failure(fmt.Errorf("token store: %w", err))
+	}
+	if tok == nil {
+		fmt.Fprintln(out, "cloudstudio: no token in the store; nothing to revoke")
+		return nil
+	}
+	if err := revokeCloudStudio(ctx, p, tok); err != nil {
+		return platformError(err)
+	}
+	if err := st.Delete(ctx, key); err != nil {
+		return failure(fmt.Errorf("token store: %w", err))
+	}
+	fmt.Fprintln(out, "cloudstudio: token revoked")
+	return nil
+}
+
+// revokeCloudStudio deletes tok on the platform. A token the platform no
+// longer knows counts as deleted.
+func revokeCloudStudio(ctx context.Context, p *cloudstudio.Provider, tok *iotauth.Token) error {
+	_ = tok // the provider revokes its current token: tok, created or loaded by it
+	return p.Revoke(ctx)
 }

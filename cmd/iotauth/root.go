@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,15 +27,24 @@ platform:
 A flag wins over a variable, which wins over the config file. Secrets
 (IOTAUTH_OCEANCONNECT_SECRET, IOTAUTH_MXCHIP_CLIENT_SECRET,
 IOTAUTH_CLOUDSTUDIO_PASSWORD, IOTAUTH_ALIMQTT_ACCESS_KEY_SECRET) are read from
-the variable, from the file a <VARIABLE>_FILE variable names, or from the
-config file, never from a flag: a flag ends up in the shell history and ps.
+the variable, from the file a <VARIABLE>_FILE variable names ("-" reads
+standard input), or from the config file, never from a flag: a flag ends up
+in the shell history and ps. A config file that holds a secret itself must
+not be readable by group or others (chmod 600), as with ssh.
+
+Tokens are kept between runs in a token store, iotauth in the user's cache
+directory (or --store-dir, IOTAUTH_STORE_DIR), so that repeated runs reuse a
+token instead of logging in, and 'iotauth revoke' finds what was created;
+--no-store keeps nothing.
 
 Exit codes: 0 success, 1 platform or network failure, 2 bad usage or a
 missing setting, 3 the platform refused the credentials.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.CompletionOptions.DisableDefaultCmd = true
+	bi, _ := debug.ReadBuildInfo()
+	root.Version = commandVersion(bi)
+	root.SetVersionTemplate("iotauth {{.Version}}\n")
 	addGlobalFlags(root)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
@@ -44,7 +54,9 @@ missing setting, 3 the platform refused the credentials.`,
 		newHeaderCmd(getenv),
 		newMQTTCmd(getenv),
 		newRevokeCmd(getenv),
+		newVersionCmd(),
 	)
+	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(flagError)
 	}

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,28 +22,80 @@ var platformIDs = []string{"oceanconnect", "mxchip", "cloudstudio", "alimqtt"}
 // option is one non-secret setting that a flag, an IOTAUTH_* variable and
 // the config file can all give.
 type option struct {
-	key   string // config file key and, upper-cased, the variable's suffix
-	flag  string // flag name
-	usage string
+	key  string // config file key and, upper-cased, the variable's suffix
+	flag string // flag name
+	uses []use  // the platforms that read it, and where
 }
 
+// use is what a setting means on one platform, and the commands that read
+// it there.
+type use struct {
+	platform string
+	usage    string
+	cmds     []string
+}
+
+// The commands that take a platform, and the platforms each serves.
+var commandPlatforms = map[string][]string{
+	"token":  {"oceanconnect", "mxchip", "cloudstudio", "alimqtt"},
+	"header": {"oceanconnect", "mxchip", "cloudstudio"},
+	"mqtt":   {"alimqtt", "mxchip"},
+	"revoke": {"cloudstudio", "alimqtt"},
+}
+
+var (
+	httpCmds  = []string{"token", "header"}
+	csCmds    = []string{"token", "header", "revoke"}
+	aliCmds   = []string{"token", "mqtt", "revoke"}
+	mxchipAll = []string{"token", "header", "mqtt"}
+)
+
 // options are the per-platform non-secret settings. A key means the same
-// thing on every platform that uses it, so one flag serves them all.
+// thing on every platform that uses it, so one flag serves them all; a
+// command shows only the flags its platforms read.
 var options = []option{
-	{"base_url", "base-url", "platform base URL (alimqtt: the OpenAPI endpoint)"},
-	{"app_id", "app-id", "oceanconnect: application id; mxchip: application to create MQTT clients for"},
-	{"client_id", "client-id", "mxchip: AccessKey ID; cloudstudio: client the token is created for"},
-	{"email", "email", "cloudstudio: account e-mail"},
-	{"description", "description", "cloudstudio: token description (made unique on each creation)"},
-	{"expiration", "expiration", "cloudstudio: token lifetime, such as 720h (empty: the platform's default)"},
-	{"region_id", "region", "alimqtt: region, such as cn-hangzhou"},
-	{"access_key_id", "access-key-id", "alimqtt: AccessKey ID"},
-	{"instance_id", "instance-id", "alimqtt: MQTT instance id"},
-	{"mqtt_host", "mqtt-host", "alimqtt: MQTT broker host (default {instance}.mqtt.aliyuncs.com)"},
-	{"device", "device", "alimqtt: device client id, GroupID@@@DeviceID"},
-	{"resources", "resources", "alimqtt: comma-separated topics the token grants, such as demo/#"},
-	{"actions", "actions", "alimqtt: actions the token grants: R, W or R,W"},
-	{"lifetime", "lifetime", "alimqtt: token lifetime"},
+	{"base_url", "base-url", []use{
+		{"oceanconnect", "platform base URL, such as https://host:8743", httpCmds},
+		{"mxchip", "API base URL (default https://api.fogcloud.io)", mxchipAll},
+		{"cloudstudio", "API base URL", csCmds},
+		{"alimqtt", "OpenAPI endpoint (default from --region)", aliCmds},
+	}},
+	{"app_id", "app-id", []use{
+		{"oceanconnect", "application id", httpCmds},
+		{"mxchip", "application to create MQTT clients for", []string{"mqtt"}},
+	}},
+	{"client_id", "client-id", []use{
+		{"mxchip", "AccessKey ID", mxchipAll},
+		{"cloudstudio", "client the token is created for", csCmds},
+	}},
+	{"email", "email", []use{{"cloudstudio", "account e-mail", csCmds}}},
+	{"description", "description", []use{{"cloudstudio", "token description (made unique on each creation)", httpCmds}}},
+	{"expiration", "expiration", []use{{"cloudstudio", "token lifetime, such as 720h (empty: the platform's default)", httpCmds}}},
+	{"region_id", "region", []use{{"alimqtt", "region, such as cn-hangzhou", aliCmds}}},
+	{"access_key_id", "access-key-id", []use{{"alimqtt", "AccessKey ID", aliCmds}}},
+	{"instance_id", "instance-id", []use{{"alimqtt", "MQTT instance id", aliCmds}}},
+	{"mqtt_host", "mqtt-host", []use{{"alimqtt", "MQTT broker host (default {instance}.mqtt.aliyuncs.com)", []string{"mqtt"}}}},
+	{"device", "device", []use{{"alimqtt", "device client id, GroupID@@@DeviceID", []string{"mqtt", "revoke"}}}},
+	{"resources", "resources", []use{{"alimqtt", "comma-separated topics the token grants, such as demo/#", []string{"token", "mqtt"}}}},
+	{"actions", "actions", []use{{"alimqtt", "actions the token grants: R, W or R,W", []string{"token", "mqtt"}}}},
+	{"lifetime", "lifetime", []use{{"alimqtt", "token lifetime", []string{"token", "mqtt"}}}},
+}
+
+// usageFor is the flag's help on command cmd: what it means on each of the
+// command's platforms that read it, or "" when none does.
+func (o option) usageFor(cmd string) string {
+	var parts []string
+	for _, u := range o.uses {
+		if slices.Contains(commandPlatforms[cmd], u.platform) && slices.Contains(u.cmds, cmd) {
+			parts = append(parts, u.platform+": "+u.usage)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// readBy reports whether platform reads the setting at all.
+func (o option) readBy(platform string) bool {
+	return slices.ContainsFunc(o.uses, func(u use) bool { return u.platform == platform })
 }
 
 // secretKeys are the secret settings of each platform. They have no flag:
@@ -59,18 +114,27 @@ var secretFlags = map[string]string{
 	"access-key-secret": "access_key_secret", "security-token": "security_token",
 }
 
+// global is a setting that is not per platform.
+type global struct{ key, flag, usage string }
+
 // globals are the settings that are not per platform.
-var globals = []option{
+var globals = []global{
 	{"ca_file", "ca-file", "PEM file of extra certificate authorities to trust (such as the emulator's)"},
-	{"store_dir", "store-dir", "directory where tokens are kept between runs (needed by 'revoke --platform cloudstudio')"},
+	{"store_dir", "store-dir", "directory where tokens are kept between runs (default: iotauth in the user's cache directory, such as ~/.cache/iotauth)"},
 }
 
-// addOptionFlags registers the non-secret setting flags on cmd.
+// addOptionFlags registers --platform and the flags of the settings that
+// the platforms of cmd (token, header, mqtt or revoke) read there.
 func addOptionFlags(cmd *cobra.Command) {
+	name := cmd.Name()
 	f := cmd.Flags()
-	f.String("platform", "", "platform: "+strings.Join(platformIDs, ", ")+" (or IOTAUTH_PLATFORM)")
+	ps := commandPlatforms[name]
+	f.String("platform", "", "platform: "+strings.Join(ps, ", ")+" (or IOTAUTH_PLATFORM)")
+	_ = cmd.RegisterFlagCompletionFunc("platform", cobra.FixedCompletions(ps, cobra.ShellCompDirectiveNoFileComp))
 	for _, o := range options {
-		f.String(o.flag, "", o.usage)
+		if u := o.usageFor(name); u != "" {
+			f.String(o.flag, "", u)
+		}
 	}
 }
 
@@ -81,15 +145,18 @@ func addGlobalFlags(cmd *cobra.Command) {
 	for _, o := range globals {
 		f.String(o.flag, "", o.usage)
 	}
+	f.Bool("no-store", false, "keep no token between runs, and delete a Cloud Studio token created by this run on exit (or IOTAUTH_NO_STORE=1)")
 }
 
 // settings resolves the settings of one command run: a flag wins over an
 // IOTAUTH_* variable, which wins over the config file.
 type settings struct {
-	cmd      *cobra.Command
-	getenv   func(string) string
-	platform string
-	file     configFile
+	cmd        *cobra.Command
+	getenv     func(string) string
+	platform   string
+	file       configFile
+	stdinTaken bool // a secret was read from standard input (_FILE=-)
+	csStore    iotauth.Store
 }
 
 // configFile is the parsed --config file: global keys and one section per
@@ -209,13 +276,16 @@ func (s *settings) secret(key string, required bool) (iotauth.Secret, error) {
 		path = s.file.sections[s.platform][key+"_file"]
 	}
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := s.readSecretFile(path)
 		if err != nil {
-			return "", &settingError{fmt.Sprintf("%s: cannot read the secret file: %v", env+"_FILE", pathError(err))}
+			return "", &settingError{fmt.Sprintf("%s: cannot read the secret file: %v", env+"_FILE", err)}
 		}
 		v := strings.TrimRight(string(b), "\r\n")
 		if v == "" {
-			return "", &settingError{fmt.Sprintf("%s: the secret file %s is empty", env+"_FILE", path)}
+			if path == "-" {
+				path = "on standard input"
+			}
+			return "", &settingError{fmt.Sprintf("%s: the secret %s is empty", env+"_FILE", path)}
 		}
 		return iotauth.Secret(v), nil
 	}
@@ -224,6 +294,37 @@ func (s *settings) secret(key string, required bool) (iotauth.Secret, error) {
 	}
 	return "", &settingError{fmt.Sprintf("missing secret: set %s or %s (a file holding it), or %q or %q in the config file's %q section; secrets are never taken from flags",
 		env, env+"_FILE", key, key+"_file", s.platform)}
+}
+
+// maxSecretFile bounds what a secret file is read for: a secret is a line.
+const maxSecretFile = 64 << 10
+
+// readSecretFile reads a secret from path, or from standard input when path
+// is "-" (once per run: two secrets cannot both come from it).
+func (s *settings) readSecretFile(path string) ([]byte, error) {
+	var r io.Reader
+	if path == "-" {
+		if s.stdinTaken {
+			return nil, errors.New("standard input (-) was already read for another secret")
+		}
+		s.stdinTaken = true
+		r = s.cmd.InOrStdin()
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, pathError(err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxSecretFile+1))
+	if err != nil {
+		return nil, pathError(err)
+	}
+	if len(b) > maxSecretFile {
+		return nil, fmt.Errorf("%s is larger than %d KiB: not a secret", path, maxSecretFile>>10)
+	}
+	return b, nil
 }
 
 // pathError drops the operation from an *os.PathError, keeping path and cause.
@@ -242,12 +343,42 @@ func pathError(err error) error {
 //
 // Values may be strings or numbers. Unknown sections and keys are errors, so
 // that a typo does not go unnoticed.
+//
+// A file that holds a secret itself (not a *_file path) must not be
+// readable or writable by group or others, as ssh requires of its keys.
 func readConfigFile(path string) (configFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return configFile{}, &settingError{fmt.Sprintf("config file: %v", pathError(err))}
 	}
-	return parseConfig(path, b)
+	f, err := parseConfig(path, b)
+	if err != nil {
+		return f, err
+	}
+	if key := f.secretKey(); key != "" && runtime.GOOS != "windows" {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return f, &settingError{fmt.Sprintf("config file: %v", pathError(err))}
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			return f, &settingError{fmt.Sprintf("config file %s holds a secret (%q) but has mode %#o, open to group or others: chmod 600 %s, or name a file holding the secret with %q",
+				path, key, perm, path, key+"_file")}
+		}
+	}
+	return f, nil
+}
+
+// secretKey returns a "platform.key" of a secret the file holds itself, or
+// "" when it holds none.
+func (f configFile) secretKey() string {
+	for _, p := range platformIDs {
+		for _, k := range secretKeys[p] {
+			if f.sections[p][k] != "" {
+				return p + "." + k
+			}
+		}
+	}
+	return ""
 }
 
 // parseConfig parses the config file's contents b, read from path.
@@ -336,7 +467,7 @@ func globalKeyList() string {
 
 func isSectionKey(platform, k string) bool {
 	for _, o := range options {
-		if o.key == k {
+		if o.key == k && o.readBy(platform) {
 			return true
 		}
 	}

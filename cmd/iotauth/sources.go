@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -41,17 +42,41 @@ func (s *settings) httpClient() (*http.Client, error) {
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}, nil
 }
 
-// tokenStore returns the file store of store_dir, or nil when it is not set.
+// tokenStore returns the file store that keeps tokens between runs: in
+// store_dir, by default iotauth under the user's cache directory (created
+// with mode 0700), or nil with --no-store (IOTAUTH_NO_STORE).
 func (s *settings) tokenStore() (iotauth.Store, error) {
-	dir := s.get("store_dir")
-	if dir == "" {
+	if s.noStore() {
 		return nil, nil
+	}
+	dir, err := s.storeDir()
+	if err != nil {
+		return nil, err
 	}
 	st, err := store.NewFile(dir)
 	if err != nil {
-		return nil, &settingError{"IOTAUTH_STORE_DIR: " + strings.TrimPrefix(err.Error(), "iotauth: ")}
+		return nil, &settingError{"token store: " + strings.TrimPrefix(err.Error(), "iotauth: ") + " (set IOTAUTH_STORE_DIR, or pass --no-store)"}
 	}
 	return st, nil
+}
+
+// storeDir is the token store's directory: store_dir, else iotauth in the
+// user's cache directory.
+func (s *settings) storeDir() (string, error) {
+	if dir := s.get("store_dir"); dir != "" {
+		return dir, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", &settingError{fmt.Sprintf("token store: no user cache directory (%v): set IOTAUTH_STORE_DIR (or --store-dir), or pass --no-store", err)}
+	}
+	return filepath.Join(cache, "iotauth"), nil
+}
+
+// noStore reports whether --no-store (or IOTAUTH_NO_STORE) asks for no store.
+func (s *settings) noStore() bool {
+	v, _ := strconv.ParseBool(s.flagOr("no-store", "IOTAUTH_NO_STORE"))
+	return v
 }
 
 // invalid is the error for a setting whose value cannot be used.
@@ -138,13 +163,9 @@ func (s *settings) cloudStudio() (*cloudstudio.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.tokenStore()
-	if err != nil {
-		return nil, err
-	}
 	p, err := cloudstudio.New(cloudstudio.Config{
 		BaseURL: s.get("base_url"), Email: email, Password: password, ClientID: clientID,
-		Description: desc, Expiration: expiration, HTTPClient: hc, Store: st,
+		Description: desc, Expiration: expiration, HTTPClient: hc, Store: s.csStore,
 	})
 	if err != nil {
 		return nil, &usageError{err.Error()}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
@@ -12,35 +13,34 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/providers/cloudstudio"
 )
 
 func newTokenCmd(getenv func(string) string) *cobra.Command {
-	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "token --platform oceanconnect|mxchip|cloudstudio|alimqtt",
 		Short: "Print an access token",
-		Long: `Print the platform's access token on standard output, or with --json the
-whole token: type, expiry, scope and id, the refresh token redacted.
+		Long: `Print the platform's access token on standard output; with --format json
+the whole token (type, expiry, scope and id, the refresh token redacted),
+with --format header or curl the headers a request needs (see 'iotauth header').
 
-With IOTAUTH_STORE_DIR (or --store-dir) set, the token is kept there and
-reused by later runs instead of logging in each time; OceanConnect keeps only
-the last token it issued valid, so a new login invalidates a token a service
-is using. alimqtt tokens grant --resources (and --actions, --lifetime).`,
+The token is kept in the token store (iotauth in the user's cache directory,
+or IOTAUTH_STORE_DIR) and reused by later runs until it is due for renewal,
+so that runs do not log in each time: OceanConnect keeps only the last token
+it issued valid, and every Cloud Studio login creates a persistent token.
+With --no-store nothing is kept, and a Cloud Studio token created by the run
+is deleted on exit. alimqtt tokens grant --resources (and --actions,
+--lifetime).`,
+		Example: `  iotauth token --platform oceanconnect
+  iotauth token --platform mxchip --format json
+  iotauth token --platform alimqtt --resources 'demo/#' --actions R`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, _, tok, err := obtainToken(cmd, getenv)
-			if err != nil {
-				return err
-			}
-			if !asJSON {
-				fmt.Fprintln(cmd.OutOrStdout(), tok.AccessToken)
-				return nil
-			}
-			return printTokenJSON(cmd, s.platform, tok)
+			return printCredential(cmd, getenv)
 		},
 	}
 	addOptionFlags(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole token as JSON")
+	addFormatFlag(cmd, formatPlain, allFormats...)
 	return cmd
 }
 
@@ -49,35 +49,67 @@ func newHeaderCmd(getenv func(string) string) *cobra.Command {
 		Use:   "header --platform oceanconnect|mxchip|cloudstudio",
 		Short: "Print the header lines a request to the platform needs",
 		Long: `Print the header lines an API request to the platform needs, such as
-"Authorization: Bearer ..." and, for OceanConnect, "app_key: <appId>":
-
-  curl $(iotauth header --platform oceanconnect | sed 's/^/-H /') ...
+"Authorization: Bearer ..." and, for OceanConnect, "app_key: <appId>".
+With --format curl they are printed as a curl config, which 'curl -K -'
+reads from standard input: the token never appears on a command line.
+The token comes from the token store as with 'iotauth token'.
 
 alimqtt tokens are MQTT passwords, not HTTP headers: see 'iotauth mqtt'.`,
+		Example: `  iotauth header --platform oceanconnect
+  iotauth header --platform oceanconnect --format curl |
+    curl -sS --fail -K - "$IOTAUTH_OCEANCONNECT_BASE_URL/iocm/app/dm/v1.4.0/devices"`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if p := cmd.Flags().Lookup("platform"); p.Value.String() == "alimqtt" || (!p.Changed && getenv("IOTAUTH_PLATFORM") == "alimqtt") {
-				return &usageError{"header: alimqtt tokens are MQTT passwords, not HTTP headers; use 'iotauth mqtt --platform alimqtt'"}
-			}
-			_, src, tok, err := obtainToken(cmd, getenv)
-			if err != nil {
-				return err
-			}
-			req, err := http.NewRequest(http.MethodGet, "http://platform.invalid/", nil)
-			if err != nil {
-				return failure(err)
-			}
-			if err := iotauth.Authorize(src, req, tok); err != nil {
-				return failure(err)
-			}
-			for _, line := range headerLines(req.Header) {
-				fmt.Fprintln(cmd.OutOrStdout(), line)
-			}
-			return nil
+			return printCredential(cmd, getenv)
 		},
 	}
 	addOptionFlags(cmd)
+	addFormatFlag(cmd, formatHeader, allFormats...)
 	return cmd
+}
+
+// printCredential gets a token and prints it in the command's format.
+func printCredential(cmd *cobra.Command, getenv func(string) string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	if p := cmd.Flags().Lookup("platform"); (p.Value.String() == "alimqtt" || (!p.Changed && getenv("IOTAUTH_PLATFORM") == "alimqtt")) &&
+		(format == formatHeader || format == formatCurl) {
+		return &usageError{fmt.Sprintf("%s: alimqtt tokens are MQTT passwords, not HTTP headers; use 'iotauth mqtt --platform alimqtt', or --format plain or json", cmd.Name())}
+	}
+	got, err := obtainToken(cmd, getenv)
+	if err != nil {
+		return err
+	}
+	defer got.cleanup()
+	out := cmd.OutOrStdout()
+	switch format {
+	case formatPlain:
+		fmt.Fprintln(out, got.tok.AccessToken)
+		return nil
+	case formatJSON:
+		return printTokenJSON(cmd, got.s.platform, got.tok)
+	}
+	req, err := http.NewRequest(http.MethodGet, "http://platform.invalid/", nil)
+	if err != nil {
+		return failure(err)
+	}
+	if err := iotauth.Authorize(got.src, req, got.tok); err != nil {
+		return failure(err)
+	}
+	lines := headerLines(req.Header)
+	if len(lines) == 0 {
+		return failure(fmt.Errorf("%s: the platform takes its token elsewhere than in a header", got.s.platform))
+	}
+	if format == formatCurl {
+		fmt.Fprint(out, curlConfig(lines))
+		return nil
+	}
+	for _, line := range lines {
+		fmt.Fprintln(out, line)
+	}
+	return nil
 }
 
 // headerLines formats h as sorted "Name: value" lines. Names with an
@@ -97,31 +129,61 @@ func headerLines(h http.Header) []string {
 	return lines
 }
 
+// obtained is a token with what it came from, and what to do on exit.
+type obtained struct {
+	s       *settings
+	src     iotauth.TokenSource
+	tok     *iotauth.Token
+	cleanup func()
+}
+
 // obtainToken resolves the settings and gets a token for the command's
-// platform: through a cache over the token store when IOTAUTH_STORE_DIR is
-// set (Cloud Studio's provider keeps its store itself), else by one call.
-func obtainToken(cmd *cobra.Command, getenv func(string) string) (*settings, iotauth.TokenSource, *iotauth.Token, error) {
+// platform through a Cache over the token store, which hands out the stored
+// token while it is good and saves a new one. With --no-store, a Cloud
+// Studio token, which would live on, is deleted by cleanup.
+func obtainToken(cmd *cobra.Command, getenv func(string) string) (*obtained, error) {
 	s, err := loadSettings(cmd, getenv, true)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	src, err := s.tokenSource()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	st, err := s.tokenStore()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	ts := src
-	if st != nil && s.platform != "cloudstudio" {
-		ts = iotauth.NewCache(src, iotauth.WithStore(st))
+	var opts []iotauth.CacheOption
+	if st != nil && iotauth.Describe(src).StoreKey != "" {
+		opts = append(opts, iotauth.WithStore(st))
 	}
-	tok, err := fetchToken(cmd.Context(), ts)
+	tok, err := fetchToken(cmd.Context(), commandCache(cmd, src, opts...))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return s, src, tok, nil
+	got := &obtained{s: s, src: src, tok: tok, cleanup: func() {}}
+	if cs, ok := src.(*cloudstudio.Provider); ok && st == nil {
+		got.cleanup = func() {
+			// Not the command's context: an interrupt must not leave the token behind.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := revokeCloudStudio(ctx, cs, tok); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "iotauth: --no-store: deleting the Cloud Studio token created by this run failed: %s\n", describeError(err))
+				return
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "iotauth: --no-store: the Cloud Studio token created by this run was deleted")
+		}
+	}
+	return got, nil
+}
+
+// commandCache is the Cache of a command run: its warnings are printed on
+// one line each, and a failed login or refresh only once, as the command's
+// error.
+func commandCache(cmd *cobra.Command, src iotauth.TokenSource, opts ...iotauth.CacheOption) *iotauth.Cache {
+	opts = append([]iotauth.CacheOption{iotauth.WithLogger(slog.New(warnings{cmd.ErrOrStderr()}))}, opts...)
+	return iotauth.NewCache(src, opts...)
 }
 
 // fetchToken gets one token, classifying errors that are not the platform's.

@@ -1,6 +1,3 @@
-// Package alisign is Alibaba Cloud's RPC request signature, version 1.0
-// with HMAC-SHA1, shared by the alimqtt provider (which signs) and the
-// emulator in iotauthtest (which verifies), so both follow one definition.
 package alisign
 
 import (

@@ -13,9 +13,9 @@ import (
 // document 54282): a token applied for with Actions "R" is sent as type R,
 // "W" as W, and "R,W" as RW; each client holds at most one token per type.
 const (
-	TokenTypeRead      = "R"
-	TokenTypeWrite     = "W"
-	TokenTypeReadWrite = "RW"
+	PasswordTypeRead      = "R"
+	PasswordTypeWrite     = "W"
+	PasswordTypeReadWrite = "RW"
 )
 
 // MQTTLogin is the device-credential mode login: username
@@ -65,15 +65,15 @@ func TokenLogin(accessKeyID, instanceID, clientID string, tokens ...*iotauth.Tok
 	return l
 }
 
-// TokenType returns the password type of a token applied for with actions
+// PasswordType returns the password type of a token applied for with actions
 // (as ApplyToken sets its Scope): R, W or RW.
-func TokenType(actions string) (string, error) {
+func PasswordType(actions string) (string, error) {
 	a, err := normalizeActions(actions)
 	if err != nil {
 		return "", err
 	}
 	if a == ActionReadWrite {
-		return TokenTypeReadWrite, nil
+		return PasswordTypeReadWrite, nil
 	}
 	return a, nil
 }
@@ -91,7 +91,7 @@ func tokenPassword(tokens []*iotauth.Token) (string, time.Time, error) {
 			bad = firstErr(bad, badRequest("mqtt login", "a token is missing"))
 			continue
 		}
-		typ, err := TokenType(t.Scope)
+		typ, err := PasswordType(t.Scope)
 		if err != nil {
 			bad = firstErr(bad, badRequest("mqtt login", `a token's Scope is not "R", "W" or "R,W"`))
 			continue
@@ -106,7 +106,7 @@ func tokenPassword(tokens []*iotauth.Token) (string, time.Time, error) {
 		}
 	}
 	var parts []string
-	for _, typ := range []string{TokenTypeRead, TokenTypeWrite, TokenTypeReadWrite} {
+	for _, typ := range []string{PasswordTypeRead, PasswordTypeWrite, PasswordTypeReadWrite} {
 		if tok, ok := byType[typ]; ok {
 			parts = append(parts, typ, tok)
 		}

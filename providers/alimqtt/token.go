@@ -49,6 +49,7 @@ func (c *Client) ApplyToken(ctx context.Context, resources []string, actions str
 	}
 	return &iotauth.Token{
 		AccessToken: tok,
+		TokenType:   TokenType,
 		Expiry:      time.UnixMilli(ms),
 		IssuedAt:    now,
 		Scope:       actions,

@@ -22,7 +22,7 @@ type MQTTClient struct {
 	ClientID  string         // MQTT client id, also names the client in permission calls
 	Host      string         // broker host
 	Port      int            // plain TCP port
-	SSLPort   int            // TLS port
+	SSLPort   int            // TLS port, the platform's "sslport": MQTTLogin's TLSPort
 	Endpoint  string         // broker instance id
 }
 

@@ -1,10 +1,3 @@
-// Package redistest runs real redis-server processes for tests: a single
-// server, a Redis Cluster (StartCluster) or a Sentinel group
-// (StartSentinel), on free loopback ports, without persistence, stopped when
-// the test ends. A server can be killed, restarted, stopped (SIGSTOP) and
-// continued, and its INFO commandstats read (CommandStats). Tests that need
-// it are skipped when redis-server is not installed, except under CI=true,
-// where a missing server fails them.
 package redistest
 
 import (
