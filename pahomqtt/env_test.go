@@ -78,9 +78,8 @@ func shortTokens(c *alimqtt.Client, actions string, life time.Duration, resource
 
 // source is a named way to log in.
 type source struct {
-	name     string
-	clientID func(l iotauth.MQTTLogin) string
-	make     func(t *testing.T, e *env, clientID string) iotauth.MQTTSource
+	name string
+	make func(t *testing.T, e *env, clientID string) iotauth.MQTTSource
 }
 
 const topic = "parent/devices"

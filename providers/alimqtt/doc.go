@@ -17,6 +17,10 @@
 //     (*Client).TokenLogin; wrap the source in iotauth.NewCache to renew the
 //     token ahead of its ExpireTime.
 //
+// For MQTT clients that reconnect and must renew tokens on a live
+// connection, SignatureSource, DeviceCredentialSource and TokenMQTTSource
+// give an iotauth.MQTTSource for the pahomqtt and autopahomqtt adapters.
+//
 // OpenAPI calls are signed with Alibaba Cloud's RPC signature 1.0
 // (HMAC-SHA1) with a fresh nonce and timestamp each, and failures are
 // *iotauth.Error values that keep the platform's code and RequestId.
