@@ -42,7 +42,8 @@ import (
 
 // ClientOptions returns paho options that connect with logins from src. It
 // takes a first login, bounded by ctx, for the broker address and client id;
-// ctx bounds nothing else.
+// ctx bounds nothing else. The options serve one client: call ClientOptions
+// again for another.
 func ClientOptions(ctx context.Context, src iotauth.MQTTSource) (*mqtt.ClientOptions, error) {
 	if src == nil {
 		return nil, errors.New("pahomqtt: nil MQTTSource")
