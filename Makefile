@@ -5,7 +5,7 @@
 # go.work. "go test ./..." does not cross into a nested module, so every target
 # loops over the modules go.work lists.
 GO        ?= go
-FUZZTIME  ?= 15s
+FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 

@@ -44,11 +44,12 @@ var errStoreDown = errors.New("iotauth: token store unreachable: serving the cur
 // the platform refused it): from the store when another process already got
 // one, else by a refresh (if the source can) or a login, under the fleet
 // lock when the store has one.
-func (c *Cache) obtain(ctx context.Context, old *Token, rejected bool) (*Token, string, error) {
+func (c *Cache) obtain(ctx context.Context, f *flight, old *Token, rejected bool) (*Token, string, error) {
 	if c.cfg.store == nil {
 		return c.fetch(ctx, old)
 	}
 	urgent := old == nil || rejected || expired(old, time.Now())
+	began := time.Now()
 	sctx, cancel := c.storeCtx(ctx) // one store timeout for the calls before a login
 	defer cancel()
 	watching := c.ensureWatch(sctx)
@@ -73,14 +74,16 @@ func (c *Cache) obtain(ctx context.Context, old *Token, rejected bool) (*Token, 
 		if !urgent {
 			return nil, "store", &Error{Platform: c.name(), Op: "store", Kind: ErrServer, Err: fmt.Errorf("%w: %w", errStoreDown, err)}
 		}
-		wait := c.locklessWait()
+		wait := c.locklessWait(began, rejected)
 		if wait == 0 {
 			c.sayOnce(ctx, func(cs *coldState) *bool { return &cs.saidLockless }, "logging in without the fleet lock", err)
 			unlock = func() {}
 			break
 		}
 		// Space this process's logins without the lock; the store may be
-		// back by then.
+		// back by then. Callers waiting for this flight stop waiting after
+		// one store timeout.
+		f.spacing()
 		t2 := time.NewTimer(wait)
 		select {
 		case <-t2.C:
@@ -364,12 +367,19 @@ func (c *Cache) probe(ctx context.Context) {
 
 // locklessWait is how long this process must still wait before its next
 // login without the fleet lock, counting that login when it may go now:
-// logins without the lock are spaced by the backoff, with jitter.
-func (c *Cache) locklessWait() time.Duration {
+// logins without the lock are spaced by the backoff, with jitter. The first
+// of an outage, when it replaces a rejected token, goes two probes (at
+// random between one and three) after the flight began, so that a store
+// that failed for a moment, or the token of the process whose login
+// rejected ours, has a chance to arrive. Without a token, it goes at once.
+func (c *Cache) locklessWait(began time.Time, rejected bool) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cs := c.coldLocked()
 	now := time.Now().UnixNano()
+	if cs.locklessNext == 0 && rejected {
+		cs.locklessNext = began.UnixNano() + int64(float64(probeEvery)*(1+2*rand.Float64()))
+	}
 	if now < cs.locklessNext {
 		return time.Duration(cs.locklessNext - now)
 	}

@@ -3,6 +3,7 @@ package iotauth
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -14,7 +15,13 @@ type flight struct {
 	tok      *Token
 	err      error
 	cancel   context.CancelFunc // cancels the call; Close uses it
+	spaced   chan struct{}      // closed when the flight waits to space a login without the fleet lock
+	spacedAt sync.Once
 }
+
+// spacing tells the waiters that the flight now waits to space a login
+// without the fleet lock: they wait one store timeout more at most.
+func (f *flight) spacing() { f.spacedAt.Do(func() { close(f.spaced) }) }
 
 // finish publishes the outcome to the waiters, once.
 func (f *flight) finish(tok *Token, err error) {
@@ -86,7 +93,20 @@ func (c *Cache) wait(ctx context.Context) (*Token, error) {
 	}
 	c.mu.Unlock()
 	c.n.waits.Add(1)
+	var giveUp <-chan time.Time
 	select {
+	case <-f.spaced:
+		t := time.NewTimer(c.cfg.storeTimeout)
+		defer t.Stop()
+		giveUp = t.C
+	case <-f.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case <-giveUp:
+		return nil, &Error{Platform: c.name(), Op: "login", Kind: ErrServer,
+			Message: "token store unreachable; this process's next login without the fleet lock is spaced out"}
 	case <-f.done:
 		if f.err != nil && errors.Is(f.err, errStoreDown) {
 			if e != nil && e.servable(time.Now()) {
@@ -133,7 +153,7 @@ func (c *Cache) held(ctx context.Context, e *entry, now time.Time) (*Token, erro
 // cancellation: other callers depend on it.
 func (c *Cache) start(ctx context.Context, old *Token, rejected bool, delay time.Duration) *flight {
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	f := &flight{done: make(chan struct{}), cancel: cancel}
+	f := &flight{done: make(chan struct{}), cancel: cancel, spaced: make(chan struct{})}
 	c.fl.Store(f)
 	go c.fly(fctx, f, old, rejected, delay)
 	return f
@@ -153,7 +173,7 @@ func (c *Cache) fly(ctx context.Context, f *flight, old *Token, rejected bool, d
 		}
 	}
 	began := time.Now()
-	tok, op, err := c.obtainSafely(ctx, old, rejected)
+	tok, op, err := c.obtainSafely(ctx, f, old, rejected)
 	if err == nil {
 		err = c.check(op, tok)
 	}
@@ -194,14 +214,14 @@ func (c *Cache) fly(ctx context.Context, f *flight, old *Token, rejected bool, d
 
 // obtainSafely is obtain turning a panic of the source into an error:
 // nothing may panic on the Cache's own goroutine.
-func (c *Cache) obtainSafely(ctx context.Context, old *Token, rejected bool) (tok *Token, op string, err error) {
+func (c *Cache) obtainSafely(ctx context.Context, f *flight, old *Token, rejected bool) (tok *Token, op string, err error) {
 	op = "login"
 	defer func() {
 		if r := recover(); r != nil {
 			tok, err = nil, &Error{Platform: c.name(), Op: op, Kind: ErrServer, Message: "the token source panicked"}
 		}
 	}()
-	return c.obtain(ctx, old, rejected)
+	return c.obtain(ctx, f, old, rejected)
 }
 
 // check refuses a token no caller could use, so that a broken source does

@@ -32,18 +32,24 @@ const DefaultTimeout = 30 * time.Second
 type Client struct {
 	Platform string
 	r        *resty.Client
+	hidden   *[]string // forms of the secrets scrubbed from platforms' messages, behind a pointer so that fmt does not print them
 }
 
-// New returns a Client for platform over hc, or over a client with
-// DefaultTimeout when hc is nil.
-func New(platform string, hc *http.Client) *Client {
+// New returns a Client for platform over a copy of hc, or over a client
+// with DefaultTimeout when hc is nil. The copy refuses the redirects that
+// could carry a credential elsewhere (see guard); hc is not modified.
+// secrets are the credentials the calls carry: a platform that echoes one
+// back in an error message (a signature's "string to sign") gets it
+// replaced by [REDACTED] in the error.
+func New(platform string, hc *http.Client, secrets ...string) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	r := resty.NewWithClient(hc).
+	r := resty.NewWithClient(guard(hc)).
 		SetLogger(quietLogger{}).
 		SetDoNotParseResponse(true)
-	return &Client{Platform: platform, r: r}
+	hidden := hiddenForms(secrets)
+	return &Client{Platform: platform, r: r, hidden: &hidden}
 }
 
 // HTTPClient returns the http.Client calls go through.
@@ -116,6 +122,9 @@ func (c *Client) transportError(ctx context.Context, op string, err error) error
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("iotauth: %s %s: %w", c.Platform, op, ctxErr)
 	}
+	if re := c.asRedirect(op, err); re != nil {
+		return re
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -123,10 +132,11 @@ func (c *Client) transportError(ctx context.Context, op string, err error) error
 	return &iotauth.Error{Platform: c.Platform, Op: op, Kind: iotauth.ErrServer, Err: err}
 }
 
-// Fail builds the error for a platform's refusal.
+// Fail builds the error for a platform's refusal. The platform's code,
+// message and request id are scrubbed of the client's secrets.
 func (c *Client) Fail(res *Response, kind error, code, message, requestID string) *iotauth.Error {
-	return &iotauth.Error{Platform: c.Platform, Op: res.Op, HTTPStatus: res.Status, Code: code,
-		Message: message, RequestID: requestID, Kind: kind}
+	return &iotauth.Error{Platform: c.Platform, Op: res.Op, HTTPStatus: res.Status, Code: c.scrub(code),
+		Message: c.scrub(message), RequestID: c.scrub(requestID), Kind: kind}
 }
 
 // Malformed builds the ErrMalformedResponse for an answer that is not what

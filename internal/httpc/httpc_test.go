@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -178,15 +179,27 @@ func TestPeekBody_LeavesTheWholeBodyForTheCaller(t *testing.T) {
 	assert.Nil(t, httpc.PeekBody(&http.Response{Body: http.NoBody}, 4))
 }
 
-func TestBaseURL_ValidatesAndNormalizes(t *testing.T) {
-	u, err := httpc.BaseURL("", "https://api.example.com/")
-	require.NoError(t, err)
-	assert.Equal(t, "https://api.example.com", u)
-	for _, bad := range []string{"ftp://x", "https://", "https://x/?a=1", "https://u:p@x", "::"} {
-		_, err := httpc.BaseURL(bad, "")
-		assert.Error(t, err, bad)
-	}
+func TestHostOf_MakesTheDefaultPortExplicit(t *testing.T) {
 	assert.Equal(t, "x:443", httpc.HostOf("https://x"))
 	assert.Equal(t, "x:80", httpc.HostOf("http://x"))
 	assert.Equal(t, "x:8743", httpc.HostOf("https://x:8743/base"))
+}
+
+// A platform that echoes a secret back in its message (Alibaba quotes its
+// "string to sign", percent-encoded twice) gets it scrubbed in every form.
+func TestFail_ScrubsEchoedSecretsInEveryEncoding(t *testing.T) {
+	const secret = "sts/Token+with=odd&chars~*"
+	c := httpc.New("test", nil, secret, "", "abc")
+	once := url.QueryEscape(secret)
+	forms := []string{secret, once, url.QueryEscape(once), strings.ReplaceAll(once, "+", "%20")}
+	for _, form := range forms {
+		e := c.Fail(&httpc.Response{Op: "call", Status: 400}, iotauth.ErrBadRequest, "code-"+form,
+			"server string to sign is:POST&%2F&SecurityToken%3D"+form, "req-"+form)
+		for _, f := range forms {
+			assert.NotContains(t, e.Error(), f, form)
+		}
+		assert.Contains(t, e.Message, "[REDACTED]")
+	}
+	e := c.Fail(&httpc.Response{Op: "call"}, iotauth.ErrBadRequest, "", "a abc b", "")
+	assert.Equal(t, "a abc b", e.Message, "secrets shorter than 4 bytes are not scrubbed")
 }

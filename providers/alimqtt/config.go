@@ -1,9 +1,8 @@
 package alimqtt
 
 import (
-	"errors"
 	"net/http"
-	"strings"
+	"regexp"
 	"sync"
 
 	"github.com/iotauth/iotauth"
@@ -30,6 +29,11 @@ type Config struct {
 	// Endpoint is the OpenAPI base URL; default
 	// https://onsmqtt.{RegionID}.aliyuncs.com.
 	Endpoint string
+	// AllowInsecureHTTP lets Endpoint be an http:// URL to a host that is
+	// not a loopback one (http to 127.0.0.1, ::1 or localhost is always
+	// allowed). Only for tests and emulators: the signed calls, with an STS
+	// SecurityToken, then travel in clear.
+	AllowInsecureHTTP bool
 	// AccessKeyID is the account's (or RAM user's, or STS) AccessKey ID. Required.
 	AccessKeyID string
 	// AccessKeySecret signs every call. Required.
@@ -64,26 +68,55 @@ type Client struct {
 	flight map[string]*credentialFlight // client id → lookup in progress
 }
 
-// New validates cfg and returns a Client. Its error names the first missing
-// or invalid field.
+// The documented forms of the ids a Config and the calls carry. Region ids
+// are lower-case words joined by hyphens ("cn-hangzhou", "ap-southeast-1");
+// instance ids are letters, digits and hyphens ("post-cn-0pp12gl****" in
+// the console, with the stars standing for letters and digits); AccessKey
+// ids are letters and digits, STS ones with "STS." in front. A client id is
+// GroupID@@@DeviceID, at most 64 characters, the GroupID starting with GID_
+// or GID-, both made of letters, digits, hyphens and underscores (Alibaba
+// Cloud's CreateGroupId reference and ApsaraMQ for MQTT limits).
+var (
+	regionID    = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+){1,4}$`)
+	instanceID  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$`)
+	accessKeyID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	clientID    = regexp.MustCompile(`^GID[_-][A-Za-z0-9_-]+@@@[A-Za-z0-9_-]+$`)
+)
+
+// maxClientID is the longest client id the platform accepts.
+const maxClientID = 64
+
+// New validates cfg and returns a Client. Its error, an
+// iotauth.ErrBadRequest, names the first missing or invalid field.
 func New(cfg Config) (*Client, error) {
-	switch {
-	case strings.TrimSpace(cfg.RegionID) == "":
-		return nil, errors.New("alimqtt: Config.RegionID is required")
-	case cfg.AccessKeyID == "":
-		return nil, errors.New("alimqtt: Config.AccessKeyID is required")
-	case cfg.AccessKeySecret.IsZero():
-		return nil, errors.New("alimqtt: Config.AccessKeySecret is required")
-	case cfg.InstanceID == "":
-		return nil, errors.New("alimqtt: Config.InstanceID is required")
-	case !validPort(cfg.MQTTPort) || !validPort(cfg.MQTTTLSPort):
-		return nil, errors.New("alimqtt: Config.MQTTPort and MQTTTLSPort must be -1, 0 (default) or a port number")
-	case cfg.MQTTPort < 0 && cfg.MQTTTLSPort < 0:
-		return nil, errors.New("alimqtt: Config.MQTTPort and MQTTTLSPort cannot both be -1")
+	f := httpc.Fields{Platform: Platform}
+	err := httpc.First(
+		f.Required("RegionID", cfg.RegionID != ""),
+		f.Match("RegionID", cfg.RegionID, regionID, `a region id such as "cn-hangzhou"`),
+		f.Required("AccessKeyID", cfg.AccessKeyID != ""),
+		f.Match("AccessKeyID", cfg.AccessKeyID, accessKeyID, "an AccessKey id (letters, digits, dots)"),
+		f.Required("AccessKeySecret", !cfg.AccessKeySecret.IsZero()),
+		f.Required("InstanceID", cfg.InstanceID != ""),
+		f.Match("InstanceID", cfg.InstanceID, instanceID, `an instance id such as "post-cn-0pp12gl0000"`),
+	)
+	if err == nil && cfg.MQTTHost != "" {
+		err = f.Hostname("MQTTHost", cfg.MQTTHost)
 	}
-	base, err := httpc.BaseURL(cfg.Endpoint, "https://onsmqtt."+cfg.RegionID+".aliyuncs.com")
+	switch {
+	case err != nil:
+	case !validPort(cfg.MQTTPort):
+		err = f.Err("MQTTPort", "must be -1 (none), 0 (default) or a port number")
+	case !validPort(cfg.MQTTTLSPort):
+		err = f.Err("MQTTTLSPort", "must be -1 (none), 0 (default) or a port number")
+	case cfg.MQTTPort < 0 && cfg.MQTTTLSPort < 0:
+		err = f.Err("MQTTTLSPort", "cannot be -1 when MQTTPort is -1 too")
+	}
 	if err != nil {
-		return nil, errors.New("alimqtt: Config.Endpoint: " + err.Error())
+		return nil, err
+	}
+	base, err := f.BaseURL("Endpoint", cfg.Endpoint, "https://onsmqtt."+cfg.RegionID+".aliyuncs.com", cfg.AllowInsecureHTTP)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.MQTTHost == "" {
 		cfg.MQTTHost = cfg.InstanceID + ".mqtt.aliyuncs.com"
@@ -91,10 +124,20 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		cfg:    cfg,
 		base:   base,
-		http:   httpc.New(Platform, cfg.HTTPClient),
+		http:   httpc.New(Platform, cfg.HTTPClient, string(cfg.AccessKeySecret), string(cfg.SecurityToken)),
 		creds:  map[string]*DeviceCredential{},
 		flight: map[string]*credentialFlight{},
 	}, nil
+}
+
+// checkClientID refuses a client id that is not of the documented form
+// before it is sent, as an ErrBadRequest of the call op.
+func checkClientID(op, id string) error {
+	if len(id) > maxClientID || !clientID.MatchString(id) {
+		return badRequest(op, "client id must be GroupID@@@DeviceID (GroupID starting with GID_ or GID-; "+
+			"letters, digits, hyphens and underscores; at most 64 characters)")
+	}
+	return nil
 }
 
 // Platform returns "alimqtt".

@@ -14,7 +14,7 @@ import (
 // documented answers.
 
 func fuzzClient() *Client {
-	c, err := New(Config{RegionID: "cn-hangzhou", AccessKeyID: "id", AccessKeySecret: "s", InstanceID: "post-cn-0pp12gl****"})
+	c, err := New(Config{RegionID: "cn-hangzhou", AccessKeyID: "id", AccessKeySecret: "s", InstanceID: "post-cn-0pp12gl0000"})
 	if err != nil {
 		panic(err)
 	}

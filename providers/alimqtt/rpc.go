@@ -14,6 +14,11 @@ import (
 // added), POSTed as a form. It returns only successful answers, for the
 // caller to decode; an error answer is mapped by fail.
 func (c *Client) call(ctx context.Context, action string, params url.Values) (*httpc.Response, error) {
+	for _, id := range params["ClientId"] {
+		if err := checkClientID(action, id); err != nil {
+			return nil, err
+		}
+	}
 	form := c.sign(action, params, time.Now())
 	res, err := c.http.Do(ctx, httpc.Request{Op: action, Method: http.MethodPost, URL: c.base + "/", Form: form})
 	if err != nil {

@@ -1,7 +1,6 @@
 package cloudstudio
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -29,6 +28,10 @@ const maxDescription = 255
 type Config struct {
 	// BaseURL is the platform's address; DefaultBaseURL when empty.
 	BaseURL string
+	// AllowInsecureHTTP lets BaseURL be an http:// URL to a host that is not
+	// a loopback one (http to 127.0.0.1, ::1 or localhost is always allowed).
+	// Only for tests and emulators: the credentials then travel in clear.
+	AllowInsecureHTTP bool
 	// Email is the login of the account the tokens are created with; the
 	// tokens inherit its permissions. Required.
 	Email string
@@ -89,28 +92,29 @@ type Provider struct {
 // New checks cfg and returns its Provider. The error names the missing or
 // invalid field.
 func New(cfg Config) (*Provider, error) {
-	base, err := httpc.BaseURL(cfg.BaseURL, DefaultBaseURL)
+	f := httpc.Fields{Platform: platform}
+	base, err := f.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL, cfg.AllowInsecureHTTP)
 	if err != nil {
-		return nil, fmt.Errorf("cloudstudio: Config.BaseURL: %w", err)
+		return nil, err
 	}
 	switch {
 	case cfg.Email == "":
-		return nil, errors.New("cloudstudio: Config.Email is required")
+		return nil, f.Err("Email", "is required")
 	case cfg.Password.IsZero():
-		return nil, errors.New("cloudstudio: Config.Password is required")
+		return nil, f.Err("Password", "is required")
 	case cfg.ClientID <= 0:
-		return nil, errors.New("cloudstudio: Config.ClientID is required (a positive client id)")
+		return nil, f.Err("ClientID", "is required (a positive client id)")
 	case cfg.Description == "":
-		return nil, errors.New("cloudstudio: Config.Description is required")
+		return nil, f.Err("Description", "is required")
 	case utf8.RuneCountInString(cfg.Description) > maxDescription:
-		return nil, fmt.Errorf("cloudstudio: Config.Description has %d characters, more than %d",
-			utf8.RuneCountInString(cfg.Description), maxDescription)
+		return nil, f.Err("Description", fmt.Sprintf("has %d characters, more than %d",
+			utf8.RuneCountInString(cfg.Description), maxDescription))
 	case cfg.Expiration < 0:
-		return nil, errors.New("cloudstudio: Config.Expiration must not be negative")
+		return nil, f.Err("Expiration", "must not be negative")
 	case cfg.Expiration%time.Minute != 0:
-		return nil, fmt.Errorf("cloudstudio: Config.Expiration %v is not a whole number of minutes", cfg.Expiration)
+		return nil, f.Err("Expiration", fmt.Sprintf("%v is not a whole number of minutes", cfg.Expiration))
 	case cfg.HoldOff < 0:
-		return nil, errors.New("cloudstudio: Config.HoldOff must not be negative")
+		return nil, f.Err("HoldOff", "must not be negative")
 	}
 	hold := cfg.HoldOff
 	if hold == 0 {
@@ -130,7 +134,7 @@ func New(cfg Config) (*Provider, error) {
 		store:      cfg.Store,
 		query:      cfg.QueryToken,
 		logger:     logger,
-		c:          httpc.New(platform, cfg.HTTPClient),
+		c:          httpc.New(platform, cfg.HTTPClient, string(cfg.Password)),
 		now:        time.Now,
 		sem:        make(chan struct{}, 1),
 		l:          latch{holdOff: hold},

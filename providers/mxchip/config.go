@@ -1,8 +1,6 @@
 package mxchip
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/iotauth/iotauth"
@@ -19,6 +17,10 @@ const DefaultBaseURL = "https://api.fogcloud.io"
 type Config struct {
 	// BaseURL is the API's scheme and host, DefaultBaseURL when empty.
 	BaseURL string
+	// AllowInsecureHTTP lets BaseURL be an http:// URL to a host that is not
+	// a loopback one (http to 127.0.0.1, ::1 or localhost is always allowed).
+	// Only for tests and emulators: the credentials then travel in clear.
+	AllowInsecureHTTP bool
 	// ClientID is the AccessKey ID from the MXCHIP console. Required.
 	ClientID string
 	// ClientSecret is the AccessKey Secret from the MXCHIP console. Required.
@@ -43,33 +45,22 @@ type Provider struct {
 // ClientSecret, or a BaseURL that is not an http(s) URL, is an error that
 // names the field.
 func New(cfg Config) (*Provider, error) {
-	switch {
-	case cfg.ClientID == "":
-		return nil, errors.New("mxchip: Config.ClientID is required")
-	case cfg.ClientSecret.IsZero():
-		return nil, errors.New("mxchip: Config.ClientSecret is required")
+	f := httpc.Fields{Platform: Platform}
+	base, err := f.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL, cfg.AllowInsecureHTTP)
+	if err == nil {
+		err = httpc.First(f.Required("ClientID", cfg.ClientID != ""), f.Required("ClientSecret", !cfg.ClientSecret.IsZero()))
 	}
-	base, err := httpc.BaseURL(cfg.BaseURL, DefaultBaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("mxchip: Config.BaseURL: %w", err)
+		return nil, err
 	}
 	return &Provider{
 		base:     base,
 		clientID: cfg.ClientID,
 		secret:   cfg.ClientSecret,
 		hc:       cfg.HTTPClient,
-		http:     httpc.New(Platform, cfg.HTTPClient),
+		http:     httpc.New(Platform, cfg.HTTPClient, string(cfg.ClientSecret)),
 	}, nil
 }
-
-// String describes the provider without its secret: fmt cannot call the
-// secret's own redaction through an unexported field.
-func (p *Provider) String() string {
-	return "mxchip.Provider{BaseURL: " + p.base + ", ClientID: " + p.clientID + ", ClientSecret: " + p.secret.String() + "}"
-}
-
-// GoString is String, so %#v does not reveal the secret either.
-func (p *Provider) GoString() string { return p.String() }
 
 // Platform returns "mxchip".
 func (p *Provider) Platform() string { return Platform }

@@ -67,5 +67,5 @@ func Example() {
 func ExampleNew() {
 	_, err := mxchip.New(mxchip.Config{ClientID: "my-access-key-id"})
 	fmt.Println(err)
-	// Output: mxchip: Config.ClientSecret is required
+	// Output: iotauth: mxchip New: bad request: Config.ClientSecret is required
 }

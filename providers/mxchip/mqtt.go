@@ -76,6 +76,8 @@ func parseMQTTClient(c *httpc.Client, res *httpc.Response) (*MQTTClient, error) 
 		return nil, c.Malformed(res, "missing clientid")
 	case d.MQTTHost == "":
 		return nil, c.Malformed(res, "missing mqtthost")
+	case !httpc.IsHost(d.MQTTHost):
+		return nil, c.Malformed(res, "mqtthost is not a host name")
 	case !validPort(d.MQTTPort) && !validPort(d.SSLPort):
 		return nil, c.Malformed(res, "no valid mqttport or sslport")
 	case (d.MQTTPort.Set && !validPort(d.MQTTPort)) || (d.SSLPort.Set && !validPort(d.SSLPort)):

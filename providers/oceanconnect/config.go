@@ -1,9 +1,6 @@
 package oceanconnect
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -19,6 +16,10 @@ const platform = "oceanconnect"
 type Config struct {
 	// BaseURL is the platform's address, such as https://host:8743. Required.
 	BaseURL string
+	// AllowInsecureHTTP lets BaseURL be an http:// URL to a host that is not
+	// a loopback one (http to 127.0.0.1, ::1 or localhost is always allowed).
+	// Only for tests and emulators: the credentials then travel in clear.
+	AllowInsecureHTTP bool
 	// AppID is the application id the platform allocated. Required.
 	AppID string
 	// Secret is the application's secret. Required.
@@ -48,45 +49,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// String describes the configuration without its secrets or key material.
-func (c Config) String() string {
-	return fmt.Sprintf("oceanconnect.Config{BaseURL: %s, AppID: %s, Secret: %s, CACertPEM: %d bytes, "+
-		"ClientCertPEM: %d bytes, ClientKeyPEM: %s, ClientPKCS12: %s, PKCS12Password: %s, InsecureSkipVerify: %t}",
-		c.BaseURL, c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
-		redactBytes(c.ClientKeyPEM), redactBytes(c.ClientPKCS12), c.PKCS12Password, c.InsecureSkipVerify)
-}
-
-// Format prints String for every verb, so %v, %+v and %#v never print the
-// private key.
-func (c Config) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
-
-// MarshalJSON encodes the configuration without its secrets or key
-// material, for configuration dumps.
-func (c Config) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		BaseURL            string
-		AppID              string
-		Secret             iotauth.Secret
-		CACertPEM          int `json:"CACertPEMBytes"`
-		ClientCertPEM      int `json:"ClientCertPEMBytes"`
-		ClientKeyPEM       string
-		ClientPKCS12       string
-		PKCS12Password     iotauth.Secret
-		InsecureSkipVerify bool
-	}{c.BaseURL, c.AppID, c.Secret, len(c.CACertPEM), len(c.ClientCertPEM),
-		redactBytes(c.ClientKeyPEM), redactBytes(c.ClientPKCS12), c.PKCS12Password, c.InsecureSkipVerify})
-}
-
-// LogValue makes log/slog print String.
-func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-func redactBytes(b []byte) string {
-	if len(b) == 0 {
-		return "none"
-	}
-	return "[REDACTED]"
-}
-
 // Provider is an iotauth.TokenSource for one OceanConnect application. It is
 // safe for concurrent use, but each Token or Refresh call invalidates the
 // application's previous token: wrap it in an iotauth.Cache.
@@ -105,22 +67,17 @@ type Provider struct {
 // New checks cfg and returns its Provider. The error names the missing or
 // invalid field.
 func New(cfg Config) (*Provider, error) {
-	if cfg.BaseURL == "" {
-		return nil, errors.New("oceanconnect: Config.BaseURL is required")
+	f := httpc.Fields{Platform: platform}
+	base, err := f.BaseURL("BaseURL", cfg.BaseURL, "", cfg.AllowInsecureHTTP)
+	if err == nil {
+		err = httpc.First(f.Required("AppID", cfg.AppID != ""), f.Required("Secret", !cfg.Secret.IsZero()))
 	}
-	base, err := httpc.BaseURL(cfg.BaseURL, "")
 	if err != nil {
-		return nil, fmt.Errorf("oceanconnect: Config.BaseURL: %w", err)
-	}
-	if cfg.AppID == "" {
-		return nil, errors.New("oceanconnect: Config.AppID is required")
-	}
-	if cfg.Secret.IsZero() {
-		return nil, errors.New("oceanconnect: Config.Secret is required")
+		return nil, err
 	}
 	hc, err := httpClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("oceanconnect: %w", err)
+		return nil, &iotauth.Error{Platform: platform, Op: "New", Kind: iotauth.ErrBadRequest, Err: err}
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -132,7 +89,7 @@ func New(cfg Config) (*Provider, error) {
 		secret:   cfg.Secret,
 		insecure: cfg.InsecureSkipVerify,
 		logger:   logger,
-		c:        httpc.New(platform, hc),
+		c:        httpc.New(platform, hc, string(cfg.Secret)),
 	}, nil
 }
 

@@ -3,6 +3,8 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +50,7 @@ func TestCluster_MasterOfTheCredentialKilled_StoreWorksSoonAfterThePromotion(t *
 	got, _ := watch(t, s, key)
 
 	old := c.MasterOf(tagged(key))
+	require.NoError(t, old.WaitReplicated(5*time.Second), "the replica has the token and the lock before the master dies")
 	old.Kill()
 	require.Eventually(t, func() bool { return c.MasterOf(tagged(key)) != old }, 20*time.Second, 20*time.Millisecond, "no replica promoted")
 	promoted := time.Now()
@@ -91,4 +94,50 @@ func saveUntilDelivered(t *testing.T, s *redisstore.Store, key string, got <-cha
 		}
 	}
 	t.Fatal("the watch never resubscribed")
+}
+
+func TestCluster_MasterDown_SlotMapReloadsAtMostOnceASecond(t *testing.T) {
+	if testing.Short() {
+		t.Skip("forms a Redis Cluster; skipped with -short")
+	}
+	c := redistest.StartCluster(t, 3, 0, time.Second) // no replica: the slot stays down
+	s := newStore(t, clusterClient(t, c))
+	key := storetest.Key(t)
+	dead := c.MasterOf(tagged(key))
+	dead.Kill()
+	var live []*redistest.Server
+	for _, n := range c.Nodes() {
+		if n != dead {
+			require.NoError(t, n.ResetStats())
+			live = append(live, n)
+		}
+	}
+
+	// Many failing calls at once, as a busy fleet makes them.
+	const run = 2 * time.Second
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	until := time.Now().Add(run)
+	for range 8 {
+		wg.Go(func() {
+			for time.Now().Before(until) {
+				ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				if _, err := s.Load(ctx, key); err != nil {
+					failed.Add(1)
+				}
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	var reloads int64
+	for _, n := range live {
+		stats, err := n.CommandStats()
+		require.NoError(t, err)
+		reloads += stats["cluster|slots"] + stats["cluster|shards"]
+	}
+	t.Logf("%d failed calls, %d slot map reloads in %v", failed.Load(), reloads, run)
+	require.Positive(t, failed.Load())
+	assert.Positive(t, reloads, "no reload asked for")
+	assert.LessOrEqual(t, reloads, int64(run/time.Second)+1, "reloads are rate-limited")
 }

@@ -207,7 +207,7 @@ func TestFleetFault_LockNeverReleased_TheLeaseExpiryHandsOver(t *testing.T) {
 }
 
 func TestFleetFault_LockKeySetWithoutTTL_AReplicaTakesOverWithinALease(t *testing.T) {
-	const lease = 200 * time.Millisecond
+	const lease = 500 * time.Millisecond
 	rs, emu, fleet := faultFleet(t, 3, iotauth.WithLease(lease))
 
 	// A lock key left for good: a crashed older version, a manual SET.

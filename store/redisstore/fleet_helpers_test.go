@@ -126,6 +126,7 @@ type load struct {
 	Requests    int64         `json:"requests"`
 	Failures    int64         `json:"failures"`
 	Longest     time.Duration `json:"longest_ns"` // the slowest request
+	LastFailure time.Time     `json:"last_failure"`
 	FirstErrors []string      `json:"first_errors,omitempty"`
 }
 
@@ -140,6 +141,7 @@ func hammer(r *replica, n int, until time.Time, stop <-chan struct{}) load {
 		mu                 sync.Mutex
 		first              []string
 		longest            time.Duration
+		lastFailure        time.Time
 		wg                 sync.WaitGroup
 	)
 	ctx, cancel := context.WithDeadline(context.Background(), until)
@@ -167,15 +169,18 @@ func hammer(r *replica, n int, until time.Time, stop <-chan struct{}) load {
 				}
 				mu.Lock()
 				longest = max(longest, took)
-				if err != nil && len(first) < maxErrors {
-					first = append(first, time.Now().Format("15:04:05.000")+" "+err.Error())
+				if err != nil {
+					lastFailure = time.Now()
+					if len(first) < maxErrors {
+						first = append(first, lastFailure.Format("15:04:05.000")+" "+err.Error())
+					}
 				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	return load{Requests: requests.Load(), Failures: failures.Load(), Longest: longest, FirstErrors: first}
+	return load{Requests: requests.Load(), Failures: failures.Load(), Longest: longest, LastFailure: lastFailure, FirstErrors: first}
 }
 
 // add sums loads.
@@ -183,6 +188,9 @@ func (l *load) add(o load) {
 	l.Requests += o.Requests
 	l.Failures += o.Failures
 	l.Longest = max(l.Longest, o.Longest)
+	if o.LastFailure.After(l.LastFailure) {
+		l.LastFailure = o.LastFailure
+	}
 	for _, e := range o.FirstErrors {
 		if len(l.FirstErrors) < maxErrors {
 			l.FirstErrors = append(l.FirstErrors, e)

@@ -22,8 +22,8 @@ import (
 // OceanConnect emulator while the store fails: a single redis-server killed
 // or stopped, the master of a Redis Cluster or of a Sentinel group killed.
 // They take about two minutes together, so they run only with -long or
-// under CI=true; -measure adds the ones that need the cache's outage
-// handling (needsCacheOutageHandling):
+// under CI=true; -measure adds the healthy baseline run, against which the
+// others then compare:
 //
 //	go test -race -run TestFleetOutage -long -measure -v ./store/redisstore/
 //
@@ -31,21 +31,8 @@ import (
 
 var (
 	long    = flag.Bool("long", false, "run the fleet outage tests (always on under CI=true)")
-	measure = flag.Bool("measure", false, "run the outage tests that need the cache's outage handling too")
+	measure = flag.Bool("measure", false, "run the healthy baseline too, for the reliability table")
 )
-
-// needsCacheOutageHandling skips the outage tests that fail until the
-// Cache serves its valid token through a store outage (unless -measure):
-// while the store is unreachable and the current token is valid, replicas
-// keep serving it and do not log in; refresh-ahead retries the store with
-// backoff until the token's real expiry is near; no caller waits more than
-// one store timeout. Remove it once the Cache does.
-func needsCacheOutageHandling(t *testing.T) {
-	t.Helper()
-	if !*measure {
-		t.Skip("needs cache-side outage handling: replicas serve the valid token and do not log in while the store is unreachable (run with -measure to see today's figures)")
-	}
-}
 
 // requireLong skips t unless long tests were asked for.
 func requireLong(t *testing.T) {
@@ -67,6 +54,9 @@ const (
 	outageRoutines = 20
 	outageLease    = 2 * time.Second
 	outageStoreTO  = time.Second
+	// rotationHold is how long iotauth holds requests at a rotation notice
+	// on a platform that keeps only the last token (at most the lease).
+	rotationHold = time.Second
 )
 
 // outageOptions are the cache options of an outage worker.
@@ -93,6 +83,20 @@ type outageResult struct {
 	// tokensAfter counts tokens issued from one lease after the store
 	// returned to the end of the run.
 	tokensAfter int64
+	repaired    time.Time // when the fault ended
+	reports     []workerReport
+}
+
+// explain logs the workers' timelines, to read a failed run.
+func (r outageResult) explain(t *testing.T) {
+	t.Helper()
+	for i, w := range r.reports {
+		tl := w.Timeline
+		if len(tl) > 40 {
+			tl = tl[:40]
+		}
+		t.Logf("worker %d timeline:\n  %s", i, strings.Join(tl, "\n  "))
+	}
 }
 
 func (r outageResult) row() string {
@@ -125,7 +129,10 @@ func runOutage(t *testing.T, name string, from, to, run time.Duration, start fun
 	tokens := func() int64 { return emu.OceanConnect.Logins() + emu.OceanConnect.Refreshes() }
 	require.Eventually(t, func() bool { return tokens() > 0 }, 10*time.Second, 5*time.Millisecond, "no token issued")
 	t0 := time.Now()
-	var issuedAtBack int64
+	var (
+		issuedAtBack int64
+		repaired     time.Time
+	)
 	if f.down != nil {
 		time.Sleep(time.Until(t0.Add(from)))
 		t.Logf("%s: fault at +%v", name, time.Since(t0).Round(time.Millisecond))
@@ -135,11 +142,12 @@ func runOutage(t *testing.T, name string, from, to, run time.Duration, start fun
 		if f.up != nil {
 			f.up()
 		}
+		repaired = time.Now()
 		time.Sleep(time.Until(t0.Add(to + outageLease)))
 		issuedAtBack = tokens()
 	}
 	reports := collectWorkers(t, w)
-	res := outageResult{name: name, tokens: tokens(), rejected: emu.OceanConnect.Rejected(), tokensAfter: tokens() - issuedAtBack}
+	res := outageResult{name: name, tokens: tokens(), rejected: emu.OceanConnect.Rejected(), tokensAfter: tokens() - issuedAtBack, repaired: repaired, reports: reports}
 	for i, r := range reports {
 		t.Logf("worker %d: %d requests, %d failed, longest %v; cache %+v", i, r.Requests, r.Failures, r.Longest, r.Stats)
 		res.total.add(r.load)
@@ -147,13 +155,7 @@ func runOutage(t *testing.T, name string, from, to, run time.Duration, start fun
 	t.Logf("%s: %d requests, %d failed, %d tokens, %d rejected, longest %v; first errors %q",
 		name, res.total.Requests, res.total.Failures, res.tokens, res.rejected, res.total.Longest, res.total.FirstErrors)
 	if res.total.Failures > 0 || t.Failed() {
-		for i, r := range reports {
-			tl := r.Timeline
-			if len(tl) > 40 {
-				tl = tl[:40]
-			}
-			t.Logf("worker %d timeline:\n  %s", i, strings.Join(tl, "\n  "))
-		}
+		res.explain(t)
 	}
 	require.Len(t, reports, outageWorkers)
 	require.Positive(t, res.total.Requests)
@@ -209,6 +211,9 @@ var outageHealthy struct {
 
 func TestFleetOutage_Healthy_Baseline(t *testing.T) {
 	requireLong(t)
+	if !*measure {
+		t.Skip("the baseline row of the reliability table: run with -measure (the other tests then compare with it)")
+	}
 	res := runOutage(t, "none (single redis-server)", 0, 0, outageRun, singleServer(nil, nil))
 	t.Log(res.row())
 	assert.Zero(t, res.total.Failures)
@@ -227,55 +232,58 @@ func healthyTokens() int64 {
 
 // checkOutage asserts the goal for an outage shorter than a
 // token's life: no failed request, no more tokens than a healthy run, no
-// request waiting past a store timeout (plus the platform call).
+// request waiting for a token past one store timeout, and a rotation
+// notice's hold, plus the platform call.
 func checkOutage(t *testing.T, res outageResult) {
 	t.Helper()
 	t.Log(res.row())
 	assert.Zero(t, res.total.Failures, "failed requests; first ones: %q", res.total.FirstErrors)
 	assert.LessOrEqual(t, res.tokens, healthyTokens(), "tokens issued, against a healthy run")
-	assert.Less(t, res.total.Longest, outageStoreTO+time.Second, "the longest request")
+	assert.Less(t, res.total.Longest, outageStoreTO+rotationHold+time.Second, "the longest request")
+	if t.Failed() {
+		res.explain(t)
+	}
 }
 
 func TestFleetOutage_SingleRedisKilledAndRestarted_NoFailureNoExtraLogin(t *testing.T) {
 	requireLong(t)
-	needsCacheOutageHandling(t)
 	checkOutage(t, runOutage(t, "single redis-server killed at 4 s, restarted at 9 s", outageFrom, outageTo, outageRun,
 		singleServer((*redistest.Server).Kill, (*redistest.Server).Restart)))
 }
 
 func TestFleetOutage_SingleRedisStoppedAndContinued_NoFailureNoExtraLogin(t *testing.T) {
 	requireLong(t)
-	needsCacheOutageHandling(t)
 	checkOutage(t, runOutage(t, "single redis-server SIGSTOP at 4 s, SIGCONT at 9 s", outageFrom, outageTo, outageRun,
 		singleServer((*redistest.Server).Pause, (*redistest.Server).Resume)))
 }
 
 func TestFleetOutage_ClusterLockMasterKilled_NoFailureNoExtraLogin(t *testing.T) {
 	requireLong(t)
-	needsCacheOutageHandling(t)
 	checkOutage(t, runOutage(t, "Cluster 3+3: master of the credential's slot killed at 4 s (node timeout 2 s), restarted at 9 s", outageFrom, outageTo, outageRun,
 		clusterLockMasterKilled))
 }
 
 func TestFleetOutage_SentinelMasterKilled_NoFailureNoExtraLogin(t *testing.T) {
 	requireLong(t)
-	needsCacheOutageHandling(t)
 	checkOutage(t, runOutage(t, "Sentinel 1+1+3: master killed at 4 s (down-after 2 s), restarted at 9 s", outageFrom, outageTo, outageRun,
 		sentinelMasterKilled))
 }
 
-func TestFleetOutage_LongerThanATokensLife_FailuresBoundedThenOneLoginPerLifetime(t *testing.T) {
+func TestFleetOutage_LongerThanATokensLife_NoFailureALeaseAfterTheStoreReturnsThenOneTokenPerRefresh(t *testing.T) {
 	requireLong(t)
 	const to = 4*time.Second + outageTokenTTL + 2*time.Second // the token expires mid-outage
-	const run = to + outageLease + outageTokenTTL
+	const run = to + outageLease + 8*time.Second              // a refresh period and more
 	res := runOutage(t, "single redis-server killed at 4 s, restarted at 18 s (longer than a token's life)", outageFrom, to, run,
 		singleServer((*redistest.Server).Kill, (*redistest.Server).Restart))
 	t.Log(res.row())
 	// From a lease after the store returned, the fleet is back to a token
-	// per refresh period (6 s) at most, plus the one in flight.
+	// per refresh period (about 5 s: a 12 s life less its 10% skew less the
+	// 6 s window), plus the one in flight.
 	after := run - to - outageLease
-	assert.LessOrEqual(t, res.tokensAfter, int64(after/(outageTokenTTL/2))+1, "tokens issued after the store returned")
-	// While the store is down and the token has expired, each replica may
-	// log in on its own, spaced by its backoff: a bounded number.
-	assert.LessOrEqual(t, res.total.Failures, int64(outageWorkers*outageRoutines*4), "failed requests")
+	assert.LessOrEqual(t, res.tokensAfter, int64(after/(4500*time.Millisecond))+1, "tokens issued after the store returned")
+	// While the store is down and the token has expired, replicas log in
+	// on their own, spaced by their backoff, and requests may fail; from a
+	// lease after the store returned, none does.
+	assert.True(t, res.total.LastFailure.Before(res.repaired.Add(outageLease)),
+		"a request failed %v after the store returned", res.total.LastFailure.Sub(res.repaired))
 }

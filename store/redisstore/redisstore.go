@@ -170,7 +170,7 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Store, error) {
 		}
 		o(&cfg)
 	}
-	if rdb == nil {
+	if isNil(rdb) {
 		return nil, errors.New("iotauth: redis store: nil client; pass a *redis.Client, *redis.ClusterClient or failover client")
 	}
 	codec, err := tokencodec.New(cfg.key)
@@ -188,6 +188,22 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("iotauth: redis store: no answer to PING within %v: %w", cfg.pingTimeout, err)
 	}
 	return s, nil
+}
+
+// isNil reports whether rdb is nil, or a nil pointer to one of go-redis's
+// clients.
+func isNil(rdb redis.UniversalClient) bool {
+	switch c := rdb.(type) {
+	case nil:
+		return true
+	case *redis.Client:
+		return c == nil
+	case *redis.ClusterClient:
+		return c == nil
+	case *redis.Ring:
+		return c == nil
+	}
+	return false
 }
 
 // tokenKey is the Redis key of a token: the store key in a hash tag, which

@@ -108,3 +108,10 @@ func TestStartSentinel_OneMasterOneReplicaThreeSentinels_FailsOverAKilledMaster(
 	require.NoError(t, g.WaitFailover(old, 20*time.Second))
 	require.Equal(t, g.Servers()[1], g.Master())
 }
+
+func TestReplicated_ComparesEveryReplicaOffset(t *testing.T) {
+	require.True(t, replicated("role:master\r\nslave0:ip=127.0.0.1,port=1,state=online,offset=42,lag=0\r\nmaster_repl_offset:42\r\n"))
+	require.False(t, replicated("role:master\r\nslave0:ip=127.0.0.1,port=1,state=online,offset=40,lag=0\r\nmaster_repl_offset:42\r\n"))
+	require.True(t, replicated("role:master\r\nconnected_slaves:0\r\nmaster_repl_offset:7\r\n"))
+	require.False(t, replicated("no such field"))
+}

@@ -1,8 +1,10 @@
 package redistest
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // CommandStats reads INFO commandstats from the server: how many times
@@ -89,4 +91,50 @@ func Slot(key string) int {
 		}
 	}
 	return int(crc) % 16384
+}
+
+// WaitReplicated waits until every replica of the server (a master) has
+// acknowledged all it has written so far: replication is asynchronous, and
+// a master killed before that loses the last writes.
+func (s *Server) WaitReplicated(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		info, err := command(s.addr, "INFO", "replication")
+		if err == nil && replicated(info) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("replicas of %s not in sync within %v", s.addr, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// replicated reads INFO replication: true when every replica's offset has
+// reached master_repl_offset.
+func replicated(info string) bool {
+	var offset string
+	var replicas []string
+	for line := range strings.Lines(info) {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "master_repl_offset:"); ok {
+			offset = v
+		}
+		if strings.HasPrefix(line, "slave") && strings.Contains(line, "offset=") {
+			for f := range strings.SplitSeq(line, ",") {
+				if v, ok := strings.CutPrefix(f, "offset="); ok {
+					replicas = append(replicas, v)
+				}
+			}
+		}
+	}
+	if offset == "" {
+		return false
+	}
+	for _, r := range replicas {
+		if r != offset {
+			return false
+		}
+	}
+	return true
 }

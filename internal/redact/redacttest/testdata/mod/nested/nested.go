@@ -1,0 +1,5 @@
+package nested
+
+import "github.com/iotauth/iotauth"
+
+type InAnotherModule struct{ S iotauth.Secret }

@@ -1,0 +1,5 @@
+package sub
+
+import "github.com/iotauth/iotauth"
+
+type Holder struct{ secret iotauth.Secret }
