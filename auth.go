@@ -39,7 +39,10 @@ func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(c
 // Refresher is implemented by sources that can replace a token without a
 // full login (OceanConnect's refresh token, Cloud Studio's rotation). The
 // Cache calls Refresh instead of Token when it holds an old token, and falls
-// back to Token when Refresh fails.
+// back to Token when Refresh fails. A Refresh that got a new token but
+// failed at a side effect (Cloud Studio could not delete the old token)
+// returns both: the Cache installs the token and reports the error as a
+// warning and a "refresh" Event carrying both.
 type Refresher interface {
 	Refresh(ctx context.Context, old *Token) (*Token, error)
 }

@@ -39,6 +39,11 @@ var (
 	ErrRedirect = errors.New("iotauth: redirect refused")
 	// ErrClosed: the Cache was closed; no token is served or fetched any more.
 	ErrClosed = errors.New("iotauth: cache closed")
+	// ErrRevokeRefused: the platform refused to delete or revoke a
+	// credential (Cloud Studio's DeleteClientAccessToken answering FaultCode
+	// 8001). The credential may still be valid on the platform until it
+	// expires; it is never retried blindly.
+	ErrRevokeRefused = errors.New("iotauth: revoke refused")
 )
 
 // Error is a failed platform call. It carries the platform's own code and

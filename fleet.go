@@ -335,13 +335,14 @@ const (
 	breakerClosed = "token store reachable again"
 )
 
-// probeEvery is how often a probe tries a store that failed.
-const probeEvery = 250 * time.Millisecond
+// probeEvery is how often a probe tries a store that failed: every 250 ms,
+// or twice per store timeout when that is shorter.
+func (c *Cache) probeEvery() time.Duration { return min(250*time.Millisecond, c.cfg.storeTimeout/2) }
 
 // probe tries the store every probeEvery until a call succeeds, then closes
 // the breaker. Close ends it.
 func (c *Cache) probe(ctx context.Context) {
-	t := time.NewTicker(probeEvery)
+	t := time.NewTicker(c.probeEvery())
 	defer t.Stop()
 	for {
 		select {
@@ -368,8 +369,8 @@ func (c *Cache) probe(ctx context.Context) {
 // locklessWait is how long this process must still wait before its next
 // login without the fleet lock, counting that login when it may go now:
 // logins without the lock are spaced by the backoff, with jitter. The first
-// of an outage, when it replaces a rejected token, goes two probes (at
-// random between one and three) after the flight began, so that a store
+// of an outage, when it replaces a rejected token, goes one to two probe
+// intervals (at random) after the flight began, within one store timeout, so that a store
 // that failed for a moment, or the token of the process whose login
 // rejected ours, has a chance to arrive. Without a token, it goes at once.
 func (c *Cache) locklessWait(began time.Time, rejected bool) time.Duration {
@@ -378,7 +379,7 @@ func (c *Cache) locklessWait(began time.Time, rejected bool) time.Duration {
 	cs := c.coldLocked()
 	now := time.Now().UnixNano()
 	if cs.locklessNext == 0 && rejected {
-		cs.locklessNext = began.UnixNano() + int64(float64(probeEvery)*(1+2*rand.Float64()))
+		cs.locklessNext = began.UnixNano() + int64(float64(c.probeEvery())*(1+rand.Float64()))
 	}
 	if now < cs.locklessNext {
 		return time.Duration(cs.locklessNext - now)

@@ -254,6 +254,12 @@ func (c *Cache) fetch(ctx context.Context, old *Token) (*Token, string, error) {
 		if err == nil {
 			return tok, "refresh", nil
 		}
+		if tok != nil {
+			// A new token with an error: the refresh worked and a side
+			// effect failed (Cloud Studio could not delete the old token).
+			c.report(ctx, Event{Op: "refresh", Token: tok, Err: err, Message: "refreshed, but the old token was not revoked"})
+			return tok, "refresh", nil
+		}
 		if ctx.Err() != nil {
 			return nil, "refresh", err
 		}

@@ -68,7 +68,8 @@ func TestToken_PrintsWithoutItsAccessAndRefreshTokens(t *testing.T) {
 	assert.Contains(t, tok.String(), "2030-01-02T03:04:05Z")
 	assert.Contains(t, tok.String(), "Type: Bearer")
 	var nilTok *iotauth.Token
-	assert.Equal(t, "<nil>", nilTok.String())
+	assert.Equal(t, "<nil>", fmt.Sprint(nilTok))
+	assert.Equal(t, "null", string(must(json.Marshal(nilTok))))
 }
 
 func TestToken_ValidJudgesByTimeLeftNeverByIssuedAt(t *testing.T) {

@@ -62,10 +62,10 @@ func CanonicalTokenType(s string) string {
 }
 
 // String describes the token without its secrets.
-func (t *Token) String() string {
-	if t == nil {
-		return "<nil>"
-	}
+//
+// String, GoString, Format, MarshalJSON and LogValue have value receivers, so
+// that a Token value prints redacted as well as a *Token.
+func (t Token) String() string {
 	exp := "never"
 	if !t.Expiry.IsZero() {
 		exp = t.Expiry.UTC().Format(time.RFC3339)
@@ -75,15 +75,15 @@ func (t *Token) String() string {
 }
 
 // GoString is String, so %#v does not reveal the secrets either.
-func (t *Token) GoString() string { return t.String() }
+func (t Token) GoString() string { return t.String() }
 
 // Format prints String for every verb.
-func (t *Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(t.String())) }
+func (t Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(t.String())) }
 
 // MarshalJSON encodes the token's non-secret fields; the access and refresh
 // tokens are encoded as "[REDACTED]". Stores persist tokens with their own
 // encoding, not this one.
-func (t *Token) MarshalJSON() ([]byte, error) {
+func (t Token) MarshalJSON() ([]byte, error) {
 	type public struct {
 		TokenType    string     `json:"token_type"`
 		AccessToken  Secret     `json:"access_token"`
@@ -101,10 +101,7 @@ func (t *Token) MarshalJSON() ([]byte, error) {
 }
 
 // LogValue makes log/slog print the token's non-secret fields.
-func (t *Token) LogValue() slog.Value {
-	if t == nil {
-		return slog.StringValue("<nil>")
-	}
+func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("type", t.Type()),
 		slog.String("access_token", redactNonEmpty(t.AccessToken)),

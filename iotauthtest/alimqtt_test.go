@@ -2,6 +2,7 @@ package iotauthtest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
-	"github.com/aliyun/alibaba-cloud-sdk-go/services/onsmqtt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -87,10 +85,10 @@ func registerParams(clientID string) url.Values {
 func TestAlibaba_SignedGETWithQuery_And_SignedPOSTWithForm_AreAccepted(t *testing.T) {
 	srv := iotauthtest.NewServer()
 	defer srv.Close()
-	a := alibabaDo(t, srv, http.MethodGet, registerParams("GID_a@@@get"), iotauthtest.AlibabaAccessKeySecret)
+	a := alibabaDo(t, srv, http.MethodGet, registerParams("GID_test@@@get"), iotauthtest.AlibabaAccessKeySecret)
 	assert.Equal(t, http.StatusOK, a.Status, a.Code)
-	assert.Equal(t, "GID_a@@@get", a.DeviceCredential.ClientID)
-	a = alibabaDo(t, srv, http.MethodPost, registerParams("GID_a@@@post"), iotauthtest.AlibabaAccessKeySecret)
+	assert.Equal(t, "GID_test@@@get", a.DeviceCredential.ClientID)
+	a = alibabaDo(t, srv, http.MethodPost, registerParams("GID_test@@@post"), iotauthtest.AlibabaAccessKeySecret)
 	assert.Equal(t, http.StatusOK, a.Status, a.Code)
 	assert.Equal(t, int64(2), srv.Alibaba.Registers())
 	assert.Equal(t, int64(2), srv.Alibaba.Logins())
@@ -106,8 +104,20 @@ func TestAlibaba_RefusesBadRequests_WithDocumentedCodes(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"wrong secret", func(url.Values) string { return "not-the-secret" }, 400, "SignatureDoesNotMatch"},
-		{"unknown key", func(p url.Values) string { p.Set("AccessKeyId", "LTAIunknown"); return secret }, 404, "InvalidAccessKeyId.NotFound"},
+		{"wrong secret", func(url.Values) string { return "not-the-secret" }, 403, "SignatureDoesNotMatch"},
+		{"unknown key", func(p url.Values) string { p.Set("AccessKeyId", "LTAIunknown"); return secret }, 400, "InvalidAccessKeyId.NotFound"},
+		{"STS key without its token", func(p url.Values) string {
+			p.Set("AccessKeyId", iotauthtest.AlibabaSTSAccessKeyID)
+			return iotauthtest.AlibabaSTSAccessKeySecret
+		}, 400, "MissingSecurityToken"},
+		{"STS key with another token", func(p url.Values) string {
+			p.Set("AccessKeyId", iotauthtest.AlibabaSTSAccessKeyID)
+			p.Set("SecurityToken", "stolen")
+			return iotauthtest.AlibabaSTSAccessKeySecret
+		}, 400, "InvalidSecurityToken.MismatchWithAccessKey"},
+		{"short group id", func(p url.Values) string { p.Set("ClientId", "GID_a@@@dev"); return secret }, 400, "ParameterCheckFailed"},
+		{"group id without GID_", func(p url.Values) string { p.Set("ClientId", "group01@@@dev"); return secret }, 400, "ParameterCheckFailed"},
+		{"client id over 64", func(p url.Values) string { p.Set("ClientId", "GID_test@@@"+strings.Repeat("d", 54)); return secret }, 400, "ParameterCheckFailed"},
 		{"stale timestamp", func(p url.Values) string {
 			p.Set("Timestamp", time.Now().Add(-16*time.Minute).UTC().Format(alisign.TimeFormat))
 			return secret
@@ -122,7 +132,7 @@ func TestAlibaba_RefusesBadRequests_WithDocumentedCodes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := registerParams("GID_a@@@dev")
+			p := registerParams("GID_test@@@dev")
 			a := alibabaDo(t, srv, http.MethodPost, p, tc.mutate(p))
 			assert.Equal(t, tc.status, a.Status)
 			assert.Equal(t, tc.code, a.Code)
@@ -135,7 +145,7 @@ func TestAlibaba_RefusesBadRequests_WithDocumentedCodes(t *testing.T) {
 func TestAlibaba_ReusedNonce_IsRefused(t *testing.T) {
 	srv := iotauthtest.NewServer()
 	defer srv.Close()
-	p := registerParams("GID_a@@@dev")
+	p := registerParams("GID_test@@@dev")
 	p.Set("Signature", alisign.Sign(http.MethodPost, p, iotauthtest.AlibabaAccessKeySecret))
 	assert.Equal(t, http.StatusOK, alibabaSend(t, srv, http.MethodPost, p).Status)
 	a := alibabaSend(t, srv, http.MethodPost, p)
@@ -148,10 +158,10 @@ func TestAlibaba_TimestampIsCheckedAgainstTheEmulatorClock(t *testing.T) {
 	srv := iotauthtest.NewServer(iotauthtest.WithClock(clk))
 	defer srv.Close()
 	clk.Advance(20 * time.Minute)
-	a := alibabaDo(t, srv, http.MethodPost, registerParams("GID_a@@@dev"), iotauthtest.AlibabaAccessKeySecret)
+	a := alibabaDo(t, srv, http.MethodPost, registerParams("GID_test@@@dev"), iotauthtest.AlibabaAccessKeySecret)
 	assert.Equal(t, "InvalidTimeStamp.Expired", a.Code)
 	p := alibabaParams("RegisterDeviceCredential", time.Now().Add(20*time.Minute))
-	p.Set("ClientId", "GID_a@@@dev")
+	p.Set("ClientId", "GID_test@@@dev")
 	assert.Equal(t, http.StatusOK, alibabaDo(t, srv, http.MethodPost, p, iotauthtest.AlibabaAccessKeySecret).Status)
 }
 
@@ -163,25 +173,25 @@ func TestAlibaba_DeviceCredentialRegistry_FollowsTheSeedErrorCodes(t *testing.T)
 		p.Set("ClientId", clientID)
 		return alibabaDo(t, srv, http.MethodPost, p, iotauthtest.AlibabaAccessKeySecret)
 	}
-	assert.Equal(t, "DeviceCredentialNotFound", do("GetDeviceCredential", "GID_a@@@1").Code)
-	reg := do("RegisterDeviceCredential", "GID_a@@@1")
+	assert.Equal(t, "DeviceCredentialNotFound", do("GetDeviceCredential", "GID_test@@@1").Code)
+	reg := do("RegisterDeviceCredential", "GID_test@@@1")
 	require.Equal(t, http.StatusOK, reg.Status)
-	assert.Equal(t, "DeviceCredentialExsit", do("RegisterDeviceCredential", "GID_a@@@1").Code)
-	got := do("GetDeviceCredential", "GID_a@@@1")
+	assert.Equal(t, "DeviceCredentialExsit", do("RegisterDeviceCredential", "GID_test@@@1").Code)
+	got := do("GetDeviceCredential", "GID_test@@@1")
 	assert.Equal(t, reg.DeviceCredential, got.DeviceCredential)
 
-	ref := do("RefreshDeviceCredential", "GID_a@@@1")
+	ref := do("RefreshDeviceCredential", "GID_test@@@1")
 	assert.Equal(t, reg.DeviceCredential.DeviceAccessKeyID, ref.DeviceCredential.DeviceAccessKeyID, "same id")
 	assert.NotEqual(t, reg.DeviceCredential.DeviceAccessKeySecret, ref.DeviceCredential.DeviceAccessKeySecret, "new secret")
 	assert.Equal(t, int64(1), srv.Alibaba.Refreshes())
 
 	srv.Alibaba.SetCredentialQuota(1)
-	a := do("RegisterDeviceCredential", "GID_a@@@2")
+	a := do("RegisterDeviceCredential", "GID_test@@@2")
 	assert.Equal(t, http.StatusBadRequest, a.Status)
 	assert.Equal(t, "DeviceCredentialNumExceed", a.Code)
-	assert.Equal(t, http.StatusOK, do("UnRegisterDeviceCredential", "GID_a@@@1").Status)
-	assert.Equal(t, "DeviceCredentialNotFound", do("UnRegisterDeviceCredential", "GID_a@@@1").Code)
-	assert.Equal(t, http.StatusOK, do("RegisterDeviceCredential", "GID_a@@@2").Status, "quota released")
+	assert.Equal(t, http.StatusOK, do("UnRegisterDeviceCredential", "GID_test@@@1").Status)
+	assert.Equal(t, "DeviceCredentialNotFound", do("UnRegisterDeviceCredential", "GID_test@@@1").Code)
+	assert.Equal(t, http.StatusOK, do("RegisterDeviceCredential", "GID_test@@@2").Status, "quota released")
 }
 
 func TestAlibaba_Tokens_ExpireOnTheEmulatorClock_AndCanBeRevoked(t *testing.T) {
@@ -206,9 +216,9 @@ func TestAlibaba_Tokens_ExpireOnTheEmulatorClock_AndCanBeRevoked(t *testing.T) {
 	short, long := apply(clk.Now().Add(5*time.Minute)), apply(clk.Now().Add(time.Hour))
 	require.NotEmpty(t, short.Token)
 	assert.True(t, query(short.Token))
-	assert.True(t, srv.Alibaba.AcceptsMQTTLogin("GID_a@@@1", "Token|"+iotauthtest.AlibabaAccessKeyID+"|"+iotauthtest.AlibabaInstanceID,
+	assert.True(t, srv.Alibaba.AcceptsMQTTLogin("GID_test@@@1", "Token|"+iotauthtest.AlibabaAccessKeyID+"|"+iotauthtest.AlibabaInstanceID,
 		"RW|"+short.Token))
-	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("GID_a@@@1", "Token|"+iotauthtest.AlibabaAccessKeyID+"|"+iotauthtest.AlibabaInstanceID,
+	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("GID_test@@@1", "Token|"+iotauthtest.AlibabaAccessKeyID+"|"+iotauthtest.AlibabaInstanceID,
 		"R|"+short.Token+"|W|"+short.Token), "an R,W token goes as RW, not as R and W")
 	clk.Advance(6 * time.Minute)
 	assert.False(t, query(short.Token), "expired on the emulator clock")
@@ -221,25 +231,51 @@ func TestAlibaba_Tokens_ExpireOnTheEmulatorClock_AndCanBeRevoked(t *testing.T) {
 	assert.Equal(t, int64(2), srv.Alibaba.Logins())
 }
 
-func TestAlibaba_ThrottleNext_AnswersTheThrottlingCodes(t *testing.T) {
+func TestAlibaba_ErrorNext_AnswersEveryDocumentedCodeWithItsStatusAndBody(t *testing.T) {
 	srv := iotauthtest.NewServer()
 	defer srv.Close()
-	srv.Alibaba.ThrottleNext(2)
-	a := alibabaDo(t, srv, http.MethodPost, registerParams("GID_a@@@1"), iotauthtest.AlibabaAccessKeySecret)
-	assert.Equal(t, "Throttling.User", a.Code)
-	p := alibabaParams("ApplyToken", time.Now())
-	p.Set("Resources", "t")
-	p.Set("Actions", "R")
-	p.Set("ExpireTime", strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10))
-	assert.Equal(t, "ApplyTokenOverFlow", alibabaDo(t, srv, http.MethodPost, p, iotauthtest.AlibabaAccessKeySecret).Code)
-	assert.Equal(t, http.StatusOK, alibabaDo(t, srv, http.MethodPost, registerParams("GID_a@@@1"), iotauthtest.AlibabaAccessKeySecret).Status)
+	for _, d := range srv.Alibaba.Errors() {
+		srv.Alibaba.ErrorNext(1, d.Code)
+		a := alibabaDo(t, srv, http.MethodPost, registerParams("GID_test@@@1"), iotauthtest.AlibabaAccessKeySecret)
+		assert.Equal(t, d.Status, a.Status, d.Code)
+		assert.Equal(t, d.Code, a.Code)
+		assert.Equal(t, d.Message, a.Message, d.Code)
+		assert.NotEmpty(t, d.Doc, d.Code)
+	}
+	assert.Equal(t, http.StatusOK, alibabaDo(t, srv, http.MethodPost, registerParams("GID_test@@@1"), iotauthtest.AlibabaAccessKeySecret).Status)
+}
+
+func TestAlibaba_ApplyToken_EnforcesTheDocumentedBounds(t *testing.T) {
+	clk := iotauthtest.NewClock()
+	srv := iotauthtest.NewServer(iotauthtest.WithClock(clk))
+	defer srv.Close()
+	apply := func(resources string, life time.Duration) alibabaAnswer {
+		p := alibabaParams("ApplyToken", clk.Now())
+		p.Set("Resources", resources)
+		p.Set("Actions", "R")
+		p.Set("ExpireTime", strconv.FormatInt(clk.Now().Add(life).UnixMilli(), 10))
+		return alibabaDo(t, srv, http.MethodPost, p, iotauthtest.AlibabaAccessKeySecret)
+	}
+	assert.Equal(t, "InvalidParameter.ExpireTime", apply("a", 5*time.Second).Code, "less than 60 s")
+	assert.Equal(t, "InvalidParameter.Resources", apply("b,a", time.Hour).Code, "unsorted")
+	many := make([]string, 101)
+	for i := range many {
+		many[i] = fmt.Sprintf("t/%03d", i)
+	}
+	assert.Equal(t, "InvalidParameter.Resources", apply(strings.Join(many, ","), time.Hour).Code, "over 100")
+	assert.Equal(t, http.StatusOK, apply(strings.Join(many[:100], ","), time.Hour).Status)
+
+	long := apply("a,b", 90*24*time.Hour)
+	require.Equal(t, http.StatusOK, long.Status, long.Code)
+	assert.WithinDuration(t, clk.Now().Add(30*24*time.Hour), srv.Alibaba.TokenExpiry(long.Token), time.Second,
+		"90 days are silently cut to 30")
 }
 
 func TestAlibaba_InjectedServerError_IsTheInternalErrorBody(t *testing.T) {
 	srv := iotauthtest.NewServer()
 	defer srv.Close()
 	srv.Alibaba.FailNext(1, http.StatusInternalServerError)
-	a := alibabaDo(t, srv, http.MethodPost, registerParams("GID_a@@@1"), iotauthtest.AlibabaAccessKeySecret)
+	a := alibabaDo(t, srv, http.MethodPost, registerParams("GID_test@@@1"), iotauthtest.AlibabaAccessKeySecret)
 	assert.Equal(t, http.StatusInternalServerError, a.Status)
 	assert.Equal(t, "InternalError", a.Code)
 	assert.Equal(t, int64(1), srv.Alibaba.Requests())
@@ -248,79 +284,15 @@ func TestAlibaba_InjectedServerError_IsTheInternalErrorBody(t *testing.T) {
 func TestAlibaba_AcceptsMQTTLogin_ChecksEveryMode(t *testing.T) {
 	srv := iotauthtest.NewServer()
 	defer srv.Close()
-	a := alibabaDo(t, srv, http.MethodPost, registerParams("GID_a@@@1"), iotauthtest.AlibabaAccessKeySecret)
+	a := alibabaDo(t, srv, http.MethodPost, registerParams("GID_test@@@1"), iotauthtest.AlibabaAccessKeySecret)
 	d := a.DeviceCredential
 	inst := iotauthtest.AlibabaInstanceID
-	assert.True(t, srv.Alibaba.AcceptsMQTTLogin("GID_a@@@1", "DeviceCredential|"+d.DeviceAccessKeyID+"|"+inst,
-		alisign.HMACSHA1(d.DeviceAccessKeySecret, "GID_a@@@1")))
-	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("GID_a@@@2", "DeviceCredential|"+d.DeviceAccessKeyID+"|"+inst,
-		alisign.HMACSHA1(d.DeviceAccessKeySecret, "GID_a@@@2")), "credential of another device")
+	assert.True(t, srv.Alibaba.AcceptsMQTTLogin("GID_test@@@1", "DeviceCredential|"+d.DeviceAccessKeyID+"|"+inst,
+		alisign.HMACSHA1(d.DeviceAccessKeySecret, "GID_test@@@1")))
+	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("GID_test@@@2", "DeviceCredential|"+d.DeviceAccessKeyID+"|"+inst,
+		alisign.HMACSHA1(d.DeviceAccessKeySecret, "GID_test@@@2")), "credential of another device")
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin("c", "Signature|"+iotauthtest.AlibabaAccessKeyID+"|"+inst,
 		alisign.HMACSHA1(iotauthtest.AlibabaAccessKeySecret, "c")))
 	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("c", "Signature|"+iotauthtest.AlibabaAccessKeyID+"|"+inst, "wrong"))
 	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("c", "Token|"+iotauthtest.AlibabaAccessKeyID+"|"+inst, "R|unknown"))
-}
-
-// sdkClient is Alibaba Cloud's own SDK, pointed at the emulator.
-func sdkClient(t *testing.T, secret string) *onsmqtt.Client {
-	t.Helper()
-	c, err := onsmqtt.NewClientWithAccessKey("cn-hangzhou", iotauthtest.AlibabaAccessKeyID, secret)
-	require.NoError(t, err)
-	return c
-}
-
-func sdkDomain(srv *iotauthtest.Server) string { return strings.TrimPrefix(srv.URL, "http://") }
-
-func TestAlibaba_AcceptsRequestsSignedByAlibabaSDK(t *testing.T) {
-	srv := iotauthtest.NewServer()
-	defer srv.Close()
-	c := sdkClient(t, iotauthtest.AlibabaAccessKeySecret)
-
-	reg := onsmqtt.CreateRegisterDeviceCredentialRequest()
-	reg.Scheme, reg.Domain = "http", sdkDomain(srv)
-	reg.ClientId, reg.InstanceId = "GID_sdk@@@dev1", iotauthtest.AlibabaInstanceID
-	r, err := c.RegisterDeviceCredential(reg)
-	require.NoError(t, err)
-	assert.NotEmpty(t, r.RequestId)
-	assert.Equal(t, "GID_sdk@@@dev1", r.DeviceCredential.ClientId)
-	assert.True(t, strings.HasPrefix(r.DeviceCredential.DeviceAccessKeyId, "DC."))
-	assert.Positive(t, r.DeviceCredential.CreateTime)
-
-	get := onsmqtt.CreateGetDeviceCredentialRequest()
-	get.Scheme, get.Domain = "http", sdkDomain(srv)
-	get.ClientId, get.InstanceId = "GID_sdk@@@dev1", iotauthtest.AlibabaInstanceID
-	g, err := c.GetDeviceCredential(get)
-	require.NoError(t, err)
-	assert.Equal(t, r.DeviceCredential.DeviceAccessKeySecret, g.DeviceCredential.DeviceAccessKeySecret)
-
-	apply := onsmqtt.CreateApplyTokenRequest()
-	apply.Scheme, apply.Domain = "http", sdkDomain(srv)
-	apply.InstanceId, apply.Resources, apply.Actions = iotauthtest.AlibabaInstanceID, "parent/sub", "R"
-	apply.ExpireTime = requests.NewInteger64(time.Now().Add(time.Hour).UnixMilli())
-	a, err := c.ApplyToken(apply)
-	require.NoError(t, err)
-	require.NotEmpty(t, a.Token)
-
-	q := onsmqtt.CreateQueryTokenRequest()
-	q.Scheme, q.Domain = "http", sdkDomain(srv)
-	q.InstanceId, q.Token = iotauthtest.AlibabaInstanceID, a.Token
-	qr, err := c.QueryToken(q)
-	require.NoError(t, err)
-	assert.True(t, qr.TokenStatus)
-	assert.Equal(t, int64(2), srv.Alibaba.Logins())
-}
-
-func TestAlibaba_RefusesAlibabaSDKWithWrongSecret(t *testing.T) {
-	srv := iotauthtest.NewServer()
-	defer srv.Close()
-	c := sdkClient(t, "not-the-secret")
-	reg := onsmqtt.CreateRegisterDeviceCredentialRequest()
-	reg.Scheme, reg.Domain = "http", sdkDomain(srv)
-	reg.ClientId, reg.InstanceId = "GID_sdk@@@dev1", iotauthtest.AlibabaInstanceID
-	_, err := c.RegisterDeviceCredential(reg)
-	var se *sdkerrors.ServerError
-	require.ErrorAs(t, err, &se)
-	assert.Equal(t, "SignatureDoesNotMatch", se.ErrorCode())
-	assert.Equal(t, http.StatusBadRequest, se.HttpStatus())
-	assert.Zero(t, srv.Alibaba.Registers())
 }

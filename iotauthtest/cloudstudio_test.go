@@ -205,42 +205,100 @@ func TestCloudStudio_DeleteWithWrongID_Answers8001AndKeepsTheToken(t *testing.T)
 	assert.Equal(t, 1, s.CloudStudio.ActiveTokens())
 }
 
-func TestCloudStudio_ProtectedService_AcceptsHeaderQueryOrBodyToken(t *testing.T) {
+func TestCloudStudio_TokenCarrier_IsTheDocumentedOnePerEndpoint(t *testing.T) {
 	clk := NewClock()
 	s := NewServer(WithClock(clk))
 	defer s.Close()
 	_, res, _ := csCreate(t, s, csCreateBody("a", CloudStudioPassword, 10))
-	url := s.URL + cloudStudioDashboardPath
+	tok := res.AccessToken
+	svc, geo, api := s.URL+cloudStudioDashboardPath, s.URL+cloudStudioGeolocationPath, s.URL+"/api/v2/devices/7/data"
 
-	call := func(req *http.Request) (int, string) {
+	call := func(method, url, body string, edit func(*http.Request)) (int, string) {
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, url, rd)
+		require.NoError(t, err)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if edit != nil {
+			edit(req)
+		}
 		res, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
-	header, _ := http.NewRequest(http.MethodPost, url, nil)
-	header.Header.Set("Authorization", "Bearer "+res.AccessToken)
-	query, _ := http.NewRequest(http.MethodPost, url+"?accessToken="+res.AccessToken, nil)
-	body, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"accessToken":"`+res.AccessToken+`"}`))
-	for name, req := range map[string]*http.Request{"header": header, "query": query, "body": body} {
-		status, out := call(req)
-		assert.Equal(t, http.StatusOK, status, name)
-		assert.JSONEq(t, `{"GetDashboardsResult":[]}`, out, name)
-	}
-	assert.Equal(t, int64(0), s.CloudStudio.Rejected())
+	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
 
-	unknown, _ := http.NewRequest(http.MethodPost, url, nil)
-	unknown.Header.Set("Authorization", "Bearer 00000000-0000-4000-8000-000000000000")
-	status, out := call(unknown)
-	assert.Equal(t, http.StatusInternalServerError, status)
-	assert.Contains(t, out, `"FaultCode":"8001"`)
+	accepted := map[string]func() (int, string){
+		"service, JSON body": func() (int, string) { return call("POST", svc, `{"accessToken":"`+tok+`"}`, nil) },
+		"service GET, query": func() (int, string) { return call("GET", svc+"?accessToken="+tok, "", nil) },
+		"geolocation, JSON body": func() (int, string) {
+			return call("POST", geo, `{"accessToken":"`+tok+`","deviceID":1,"latitude":40.4,"longitude":-3.8}`, nil)
+		},
+		"HTTP API, Bearer header":   func() (int, string) { return call("POST", api, "", bearer) },
+		"HTTP API, query parameter": func() (int, string) { return call("POST", api+"?accessToken="+tok, "", nil) },
+	}
+	for name, do := range accepted {
+		status, out := do()
+		assert.Equal(t, http.StatusOK, status, name+": "+out)
+	}
+	assert.Zero(t, s.CloudStudio.Rejected())
+
+	refused := map[string]func() (int, string){
+		"service, Bearer header only": func() (int, string) { return call("POST", svc, "", bearer) },
+		"service POST, query only":    func() (int, string) { return call("POST", svc+"?accessToken="+tok, "", nil) },
+		"geolocation, header, body no token": func() (int, string) {
+			return call("POST", geo, `{"deviceID":1,"latitude":40.4,"longitude":-3.8}`, bearer)
+		},
+		"HTTP API, body only": func() (int, string) { return call("POST", api, `{"accessToken":"`+tok+`"}`, nil) },
+	}
+	for name, do := range refused {
+		status, out := do()
+		if strings.HasPrefix(name, "HTTP API") {
+			assert.Equal(t, http.StatusUnauthorized, status, name)
+			continue
+		}
+		assert.Equal(t, http.StatusInternalServerError, status, name)
+		assert.Contains(t, out, `"FaultCode":"8001"`, name)
+	}
+	assert.Equal(t, int64(len(refused)), s.CloudStudio.Rejected())
+	assert.Equal(t, int64(len(refused)), s.CloudStudio.WrongCarrier())
+
+	status, _ := call("POST", geo, `{"accessToken":"`+tok+`","deviceID":1,"latitude":"40.4","longitude":-3.8}`, nil)
+	assert.Equal(t, http.StatusBadRequest, status, "latitude is a number, not a string")
 
 	clk.Advance(10 * time.Minute)
-	expired, _ := http.NewRequest(http.MethodPost, url+"?accessToken="+res.AccessToken, nil)
-	status, _ = call(expired)
+	status, _ = call("POST", svc, `{"accessToken":"`+tok+`"}`, nil)
 	assert.Equal(t, http.StatusInternalServerError, status, "an expired token is rejected")
-	assert.Equal(t, int64(2), s.CloudStudio.Rejected())
+}
+
+func TestCloudStudio_ErrorNext_AnswersAnExceptionWithHTTP500(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	for _, code := range []string{"8001", "4711"} {
+		s.CloudStudio.ErrorNext(1, code)
+		status, _, exc := csCreate(t, s, csCreateBody("a"+code, CloudStudioPassword))
+		assert.Equal(t, http.StatusInternalServerError, status)
+		assert.Equal(t, code, exc.Exception.FaultCode)
+		assert.NotEmpty(t, exc.Exception.Message)
+	}
+	assert.Equal(t, cloudStudioInvalid, s.CloudStudio.Errors()[0].Message)
+}
+
+func TestCloudStudio_RefuseDeletes_Answers8001(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	_, res, _ := csCreate(t, s, csCreateBody("a", CloudStudioPassword))
+	s.CloudStudio.RefuseDeletes(true)
+	status, raw := csPost(t, s.URL+cloudStudioDeletePath, map[string]any{"accessToken": res.AccessToken, "clientAccessTokenID": res.ClientAccessTokenID})
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.Contains(t, string(raw), "8001")
+	assert.Equal(t, 1, s.CloudStudio.ActiveTokens())
 }
 
 func TestCloudStudio_InjectedFailure_HasNoExceptionBody(t *testing.T) {
@@ -261,4 +319,22 @@ func TestCloudStudio_RevokeAll_InvalidatesEveryToken(t *testing.T) {
 	require.Len(t, s.CloudStudio.Tokens(), 2)
 	s.CloudStudio.RevokeAll()
 	assert.Empty(t, s.CloudStudio.Tokens())
+}
+
+func TestCloudStudio_Create_RefusesMissingMembersAndWrongTypes(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	for name, body := range map[string]string{
+		"ClientID as a string":   `{"clientAccessToken":{"Description":"a","ClientID":"79"},"login":{"LoginType":1,"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"}}`,
+		"expiration as a string": `{"clientAccessToken":{"Description":"a","ClientID":79},"login":{"LoginType":1,"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"},"expiration":"60"}`,
+		"no LoginType":           `{"clientAccessToken":{"Description":"a","ClientID":79},"login":{"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"}}`,
+		"no Description":         `{"clientAccessToken":{"ClientID":79},"login":{"LoginType":1,"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"}}`,
+		"LoginType 2":            `{"clientAccessToken":{"Description":"a","ClientID":79},"login":{"LoginType":2,"Email":"` + CloudStudioEmail + `","Password":"` + CloudStudioPassword + `"}}`,
+	} {
+		res, err := http.Post(s.URL+cloudStudioCreatePath, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.NotEqual(t, http.StatusOK, res.StatusCode, name)
+	}
+	assert.Zero(t, s.CloudStudio.Logins())
 }

@@ -13,18 +13,35 @@ import (
 	"time"
 )
 
-// Faults makes a platform misbehave on demand. Each XxxNext(n) applies to
-// the next n requests the platform receives, in the order listed on
-// Faults.apply; SetLatency applies to every request until reset.
+// Faults makes a platform misbehave on demand, with the same vocabulary on
+// every platform. Each XxxNext(n) applies to the next n requests the
+// platform receives (resets first, then failures, errors, malformed, HTML
+// and huge answers); SetLatency applies to every request until cleared.
 type Faults struct {
 	mu        sync.Mutex
 	fail      int
 	status    int
 	reset     int
+	codes     []string
 	malformed int
 	html      int
 	huge      int
 	latency   time.Duration
+}
+
+// ErrorNext answers the next n requests with the platform's error code,
+// with the HTTP status and body the platform documents for it (see each
+// platform's Errors): OceanConnect {"error_code","error_desc"},
+// MXCHIP a meta.code envelope, Cloud Studio an Exception with that
+// FaultCode, Alibaba a Code/Message/RequestId/HostId body. A code the
+// platform does not document is answered the way the platform answers an
+// unexpected failure, which is how tests send an unknown code.
+func (f *Faults) ErrorNext(n int, code string) {
+	f.set(func() {
+		for range n {
+			f.codes = append(f.codes, code)
+		}
+	})
 }
 
 // FailNext answers the next n requests with HTTP status (a 5xx) and the
@@ -49,7 +66,7 @@ func (f *Faults) SetLatency(d time.Duration) { f.set(func() { f.latency = d }) }
 
 // Clear removes every fault.
 func (f *Faults) Clear() {
-	f.set(func() { f.fail, f.reset, f.malformed, f.html, f.huge, f.latency = 0, 0, 0, 0, 0, 0 })
+	f.set(func() { f.fail, f.reset, f.codes, f.malformed, f.html, f.huge, f.latency = 0, 0, nil, 0, 0, 0, 0 })
 }
 
 func (f *Faults) set(fn func()) {
@@ -63,42 +80,54 @@ type fault int
 const (
 	faultNone fault = iota
 	faultFail
+	faultError
 	faultReset
 	faultMalformed
 	faultHTML
 	faultHuge
 )
 
-// take consumes the next pending fault, if any.
-func (f *Faults) take() (fault, int, time.Duration) {
+// take consumes the next pending fault, if any, with its status or code.
+func (f *Faults) take() (fault, int, string, time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
 	case f.reset > 0:
 		f.reset--
-		return faultReset, 0, f.latency
+		return faultReset, 0, "", f.latency
 	case f.fail > 0:
 		f.fail--
-		return faultFail, f.status, f.latency
+		return faultFail, f.status, "", f.latency
+	case len(f.codes) > 0:
+		code := f.codes[0]
+		f.codes = f.codes[1:]
+		return faultError, 0, code, f.latency
 	case f.malformed > 0:
 		f.malformed--
-		return faultMalformed, 0, f.latency
+		return faultMalformed, 0, "", f.latency
 	case f.html > 0:
 		f.html--
-		return faultHTML, 0, f.latency
+		return faultHTML, 0, "", f.latency
 	case f.huge > 0:
 		f.huge--
-		return faultHuge, 0, f.latency
+		return faultHuge, 0, "", f.latency
 	}
-	return faultNone, 0, f.latency
+	return faultNone, 0, "", f.latency
+}
+
+// platformErrors is how a platform answers failures: failBody is its body
+// for an injected 5xx, and answer writes its documented error for a code.
+type platformErrors struct {
+	failBody string
+	answer   func(w http.ResponseWriter, code string)
 }
 
 // guard counts each request in c and applies f's pending faults before next
-// handles it. failBody is the platform's JSON body for an injected 5xx.
-func guard(f *Faults, c *Counters, failBody string, next http.Handler) http.Handler {
+// handles it, answering them the platform's way (pe).
+func guard(f *Faults, c *Counters, pe platformErrors, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.requests.Add(1)
-		kind, status, latency := f.take()
+		kind, status, code, latency := f.take()
 		if latency > 0 {
 			// Read the body first: until it is read, the server cannot
 			// notice that the client went away, and a closing server
@@ -120,7 +149,9 @@ func guard(f *Faults, c *Counters, failBody string, next http.Handler) http.Hand
 		case faultNone:
 			next.ServeHTTP(w, r)
 		case faultFail:
-			writeRaw(w, status, "application/json", failBody)
+			writeRaw(w, status, "application/json", pe.failBody)
+		case faultError:
+			pe.answer(w, code)
 		case faultReset:
 			resetConn(w)
 		case faultMalformed:
@@ -190,3 +221,24 @@ func (c *Counters) Rejected() int64 { return c.rejected.Load() }
 
 // Requests is the number of requests received, faults included.
 func (c *Counters) Requests() int64 { return c.requests.Load() }
+
+// DocumentedError is one error a platform's documents define: its code, the
+// HTTP status and message the platform answers it with, and the document
+// that says so. Each emulator lists its own (Errors) and answers ErrorNext
+// with them.
+type DocumentedError struct {
+	Code    string
+	Status  int
+	Message string
+	Doc     string
+}
+
+// documented finds code in errs.
+func documented(errs []DocumentedError, code string) (DocumentedError, bool) {
+	for _, e := range errs {
+		if e.Code == code {
+			return e, true
+		}
+	}
+	return DocumentedError{}, false
+}

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,18 @@ const (
 
 	mxchipInternalBody = `{"meta":{"message":"internal error","code":10050},"data":{}}`
 )
+
+// mxchipDoc is the document the emulated MXCHIP follows.
+const mxchipDoc = "MXCHIP v3 open API (004_eaa5de85ac968f65.txt)"
+
+// mxchipErrors are the documented meta.code values, all answered with
+// HTTP 200 in the envelope.
+var mxchipErrors = []DocumentedError{
+	{"10000", http.StatusOK, "参数错误", mxchipDoc + ", 错误码 (every call)"},
+	{"10050", http.StatusOK, "内部错误", mxchipDoc + ", 错误码 (mqtt/client, mqtt/permission, product/ids)"},
+	{"10100", http.StatusOK, "token is expired", mxchipDoc + ", 错误码 10100 token过期"},
+	{"10101", http.StatusOK, "token is error", mxchipDoc + ", 错误码 10101 token错误"},
+}
 
 // MXCHIPProduct is a product of the emulated account.
 type MXCHIPProduct struct {
@@ -74,8 +87,7 @@ type MXCHIP struct {
 	clients  map[string]*MXCHIPClient
 	perms    map[[2]string]bool // {client id, device id}
 	products []MXCHIPProduct
-	internal int // business internal errors (HTTP 200, 10050) still to answer
-	broker   mxchipBroker
+	broker   mxchipBroker // where created MQTT clients connect, when set
 }
 
 func newMXCHIP(cfg *config) *MXCHIP {
@@ -93,7 +105,7 @@ func newMXCHIP(cfg *config) *MXCHIP {
 
 func (e *MXCHIP) register(mux *http.ServeMux) {
 	handle := func(pattern string, h http.HandlerFunc) {
-		mux.Handle(pattern, guard(&e.Faults, &e.Counters, mxchipInternalBody, h))
+		mux.Handle(pattern, guard(&e.Faults, &e.Counters, platformErrors{failBody: mxchipInternalBody, answer: mxchipErrorAnswer}, h))
 	}
 	handle("POST /v3/open_api/token/", e.token)
 	handle("POST /v3/open_api/mqtt/client/", e.authed(e.createClient))
@@ -130,13 +142,9 @@ func (e *MXCHIP) RevokeTokens() {
 	clear(e.tokens)
 }
 
-// InternalErrorNext answers the next n authorized API calls with the
-// platform's business internal error: HTTP 200 and code 10050.
-func (e *MXCHIP) InternalErrorNext(n int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.internal = n
-}
+// Errors returns the platform's documented codes, which ErrorNext answers
+// with HTTP 200 and the envelope; an unknown code is answered the same way.
+func (e *MXCHIP) Errors() []DocumentedError { return append([]DocumentedError(nil), mxchipErrors...) }
 
 // SetProducts replaces the account's products.
 func (e *MXCHIP) SetProducts(ps ...MXCHIPProduct) {
@@ -210,11 +218,6 @@ func (e *MXCHIP) authed(h func(w http.ResponseWriter, params url.Values)) http.H
 		e.mu.Lock()
 		exp, known := e.tokens[strings.TrimSpace(tok)]
 		now := e.cfg.clock.Now()
-		internal := false
-		if known && now.Before(exp) && e.internal > 0 {
-			e.internal--
-			internal = true
-		}
 		e.mu.Unlock()
 		switch {
 		case !strings.EqualFold(scheme, "Bearer") || !known:
@@ -224,9 +227,6 @@ func (e *MXCHIP) authed(h func(w http.ResponseWriter, params url.Values)) http.H
 		case !now.Before(exp):
 			e.rejected.Add(1)
 			mxchipWrite(w, mxchipTokenExpired, "token is expired", struct{}{})
-			return
-		case internal:
-			writeRaw(w, http.StatusOK, "application/json", mxchipInternalBody)
 			return
 		}
 		params, ok := mxchipParams(w, r)
@@ -356,6 +356,21 @@ func mxchipWrite(w http.ResponseWriter, code int, message string, data any) {
 		writeRaw(w, http.StatusOK, "application/json", mxchipInternalBody)
 		return
 	}
+	writeRaw(w, http.StatusOK, "application/json", string(b))
+}
+
+// mxchipErrorAnswer answers code in the envelope with HTTP 200, as the
+// platform answers its business errors.
+func mxchipErrorAnswer(w http.ResponseWriter, code string) {
+	msg := "emulated undocumented failure"
+	if d, ok := documented(mxchipErrors, code); ok {
+		msg = d.Message
+	}
+	var c any = code
+	if _, err := strconv.Atoi(code); err == nil {
+		c = json.Number(code)
+	}
+	b, _ := json.Marshal(map[string]any{"meta": map[string]any{"message": msg, "code": c}, "data": struct{}{}})
 	writeRaw(w, http.StatusOK, "application/json", string(b))
 }
 

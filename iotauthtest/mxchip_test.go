@@ -245,11 +245,11 @@ func TestMXCHIP_InjectedFailures_UseTheInternalErrorBody(t *testing.T) {
 	defer srv.Close()
 	tok, _ := mxLogin(t, srv)
 
-	srv.MXCHIP.InternalErrorNext(1)
+	srv.MXCHIP.ErrorNext(1, "10050")
 	a := mxCall(t, srv, http.MethodGet, "/v3/open_api/product/ids/", tok, nil)
 	assert.Equal(t, http.StatusOK, a.Status)
 	assert.Equal(t, 10050, a.Meta.Code)
-	assert.Equal(t, "internal error", a.Meta.Message)
+	assert.Equal(t, "内部错误", a.Meta.Message)
 
 	srv.MXCHIP.FailNext(1, http.StatusBadGateway)
 	a = mxCall(t, srv, http.MethodGet, "/v3/open_api/product/ids/", tok, nil)

@@ -28,22 +28,62 @@ const (
 	ocDevicesPath = "/iocm/app/dm/v1.4.0/devices"
 )
 
-// OceanConnect error codes and the descriptions the platform sends with them.
-var ocErrors = map[string]string{
-	"100208":  "AppId or secret is not right.",
-	"100247":  "Operation not allowed. The application has been frozen.",
-	"100449":  "The device is freezed cant operate.",
-	"100203":  "The application is not existed.",
-	"100217":  "The application hasn't been authorized.",
-	"102202":  "Required Parameter is null or empty.",
-	"50400":   "The input is invalid.",
-	"1010009": "App throttle exceed.",
-	"50252":   "Internal server error.",
-	"1010005": "Invalid access token.",
+// The documents the emulated OceanConnect follows.
+const (
+	ocSDKDoc  = "Huawei OceanConnect, Authentication (SDK view, 000_f876dde04b029562.txt), Error Codes"
+	ocRESTDoc = "Huawei OceanConnect, Authentication (REST view, 001_53cb74a095a0812c.txt), Error Code"
+	ocAPIDoc  = "Huawei OceanConnect API reference, northbound error codes (not in the seeds)"
+	ocCapture = "real-server capture: refreshToken answered to a bad refresh token"
+)
+
+// ocErrorList is every error the emulator answers: the documented ones with
+// their documented HTTP status and description.
+var ocErrorList = []DocumentedError{
+	{"100247", http.StatusBadRequest, "Operation not allowed. The application has been frozen.", ocSDKDoc},
+	{"100449", http.StatusBadRequest, "The device is freezed cant operate.", ocRESTDoc},
+	{"102202", http.StatusBadRequest, "Required Parameter is null or empty.", ocRESTDoc},
+	{"100208", http.StatusUnauthorized, "AppId or secret is not right.", ocRESTDoc},
+	{"50252", http.StatusInternalServerError, "Internal server error.", ocRESTDoc},
+	{"1010005", http.StatusForbidden, "Invalid access token.", ocAPIDoc},
+	{"100006", http.StatusUnauthorized, "Refresh token is invalid.", ocCapture},
+	{"100203", http.StatusForbidden, "The application is not existed.", ocAPIDoc},
+	{"100217", http.StatusForbidden, "The application hasn't been authorized.", ocAPIDoc},
+	{"50400", http.StatusBadRequest, "The input is invalid.", ocAPIDoc},
+	{"1010009", http.StatusTooManyRequests, "App throttle exceed.", ocAPIDoc},
 }
 
 // ocFailBody is the body of an injected 5xx.
 const ocFailBody = `{"error_code":"50252","error_desc":"Internal server error."}`
+
+// OceanConnectShape is how the emulator writes a token answer. The zero
+// value is the REST document's example, as most real servers answer:
+// "expiresIn" a string of seconds, "tokenType" "Bearer " with a trailing
+// space, and a refreshToken.
+type OceanConnectShape struct {
+	// Name names the shape in test names.
+	Name string
+	// NumericExpiresIn sends "expiresIn" as a JSON number (the SDK view's
+	// Number type) instead of a string.
+	NumericExpiresIn bool
+	// TokenType is sent as "tokenType"; "Bearer " when empty.
+	TokenType string
+	// RefreshToken is "" to send a refresh token, "null" to send
+	// "refreshToken": null, "absent" to leave the field out.
+	RefreshToken string
+}
+
+// OceanConnectShapes are the token answers seen from real servers: the
+// document's example first, then the captured variations. Providers' tests
+// run against each (OceanConnect.SetShape).
+func OceanConnectShapes() []OceanConnectShape {
+	return []OceanConnectShape{
+		{Name: "document"},
+		{Name: "numeric-expiresIn-lowercase", NumericExpiresIn: true, TokenType: "bearer"},
+		{Name: "uppercase-type", TokenType: "BEARER"},
+		{Name: "null-refreshToken", RefreshToken: "null"},
+		{Name: "no-refreshToken", NumericExpiresIn: true, RefreshToken: "absent"},
+	}
+}
 
 // ocDefaultTTL is the documented access token lifetime; refresh tokens live
 // a month.
@@ -63,33 +103,29 @@ const (
 //     200 {"totalCount":0,"devices":[]}, 403 error_code 1010005 for a stale,
 //     expired or unknown token, and 401 when either header is missing.
 //
-// Tokens are answered as real servers send them: "tokenType": "Bearer "
-// with a trailing space and "expiresIn" as a string of seconds. Only the
-// last token issued is valid: every login and refresh makes the earlier
-// access tokens invalid and the earlier refresh token stale (a refresh with
-// it is refused with 401 100208). Errors are {"error_code","error_desc"}.
+// Tokens are answered as the REST document's example ("tokenType": "Bearer "
+// with a trailing space, "expiresIn" as a string of seconds) or in another
+// shape seen from real servers (SetShape). Only the last token issued is
+// valid: every login and refresh makes the earlier access tokens invalid
+// and the earlier refresh token stale (a refresh with it is refused with
+// 401 100006; a wrong appId or secret with 401 100208). Errors are
+// {"error_code","error_desc"} with their documented HTTP status.
 type OceanConnect struct {
 	Faults
 	Counters
 	cfg *config
 
 	mu            sync.Mutex
+	shape         OceanConnectShape
 	ttl           time.Duration
 	refreshTTL    time.Duration
 	access        string
 	accessExpiry  time.Time
 	refresh       string
 	refreshExpiry time.Time
-	refuse        []ocRefusal
 	frozen        bool
 
 	logouts atomic.Int64
-}
-
-// ocRefusal is an error answer queued by RefuseNext.
-type ocRefusal struct {
-	status int
-	code   string
 }
 
 func newOceanConnect(cfg *config) *OceanConnect {
@@ -97,7 +133,8 @@ func newOceanConnect(cfg *config) *OceanConnect {
 }
 
 func (e *OceanConnect) register(mux *http.ServeMux) {
-	h := func(fn http.HandlerFunc) http.Handler { return guard(&e.Faults, &e.Counters, ocFailBody, fn) }
+	pe := platformErrors{failBody: ocFailBody, answer: func(w http.ResponseWriter, code string) { ocError(w, 0, code) }}
+	h := func(fn http.HandlerFunc) http.Handler { return guard(&e.Faults, &e.Counters, pe, fn) }
 	mux.Handle("POST "+ocLoginPath, h(e.login))
 	mux.Handle("POST "+ocRefreshPath, h(e.refreshToken))
 	mux.Handle("POST "+ocLogoutPath, h(e.logout))
@@ -131,15 +168,18 @@ func (e *OceanConnect) SetFrozen(frozen bool) {
 	e.frozen = frozen
 }
 
-// RefuseNext answers the next n logins or refreshes with the platform error
-// code and HTTP status, such as (1, 429, "1010009") for throttling. The
-// description is the platform's for known codes.
-func (e *OceanConnect) RefuseNext(n, status int, code string) {
+// Errors returns the errors the emulator answers ErrorNext with, each with
+// its documented HTTP status; an unknown code is answered with HTTP 500.
+func (e *OceanConnect) Errors() []DocumentedError {
+	return append([]DocumentedError(nil), ocErrorList...)
+}
+
+// SetShape sets how token answers are written from now on (see
+// OceanConnectShapes); the zero shape is the document's example.
+func (e *OceanConnect) SetShape(s OceanConnectShape) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for range n {
-		e.refuse = append(e.refuse, ocRefusal{status: status, code: code})
-	}
+	e.shape = s
 }
 
 // Revoke makes the current access and refresh tokens invalid, as a login
@@ -177,7 +217,12 @@ func (e *OceanConnect) login(w http.ResponseWriter, r *http.Request) {
 		ocError(w, http.StatusBadRequest, "102202")
 		return
 	}
-	e.grant(w, &e.logins, func() bool { return appID == OceanConnectAppID && secret == OceanConnectSecret })
+	e.grant(w, &e.logins, func() string {
+		if appID != OceanConnectAppID || secret != OceanConnectSecret {
+			return "100208"
+		}
+		return ""
+	})
 }
 
 // refreshToken answers POST /iocm/app/sec/v1.1.0/refreshToken.
@@ -191,22 +236,27 @@ func (e *OceanConnect) refreshToken(w http.ResponseWriter, r *http.Request) {
 		ocError(w, http.StatusBadRequest, "102202")
 		return
 	}
-	e.grant(w, &e.refreshes, func() bool {
-		return req.AppID == OceanConnectAppID && req.Secret == OceanConnectSecret &&
-			req.RefreshToken == e.refresh && e.cfg.clock.Now().Before(e.refreshExpiry)
+	e.grant(w, &e.refreshes, func() string {
+		switch {
+		case req.AppID != OceanConnectAppID || req.Secret != OceanConnectSecret:
+			return "100208"
+		case req.RefreshToken != e.refresh || !e.cfg.clock.Now().Before(e.refreshExpiry):
+			return "100006"
+		}
+		return ""
 	})
 }
 
-// grant answers a well-formed login or refresh: a queued refusal, 100208
-// when allowed (called with e.mu held) says no, 100247 when the application
-// is frozen, else a new token pair, counted in n.
-func (e *OceanConnect) grant(w http.ResponseWriter, n *atomic.Int64, allowed func() bool) {
+// grant answers a well-formed login or refresh: the code refused (called
+// with e.mu held) returns, 100247 when the application is frozen, else a new
+// token pair, counted in n.
+func (e *OceanConnect) grant(w http.ResponseWriter, n *atomic.Int64, refused func() string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	code := refused()
 	switch {
-	case e.refusedLocked(w):
-	case !allowed():
-		ocError(w, http.StatusUnauthorized, "100208")
+	case code != "":
+		ocError(w, 0, code)
 	case e.frozen:
 		ocError(w, http.StatusBadRequest, "100247")
 	default:
@@ -254,17 +304,6 @@ func (e *OceanConnect) devices(w http.ResponseWriter, r *http.Request) {
 	writeRaw(w, http.StatusOK, "application/json", `{"totalCount":0,"devices":[]}`)
 }
 
-// refusedLocked answers with the next queued refusal, if any.
-func (e *OceanConnect) refusedLocked(w http.ResponseWriter) bool {
-	if len(e.refuse) == 0 {
-		return false
-	}
-	r := e.refuse[0]
-	e.refuse = e.refuse[1:]
-	ocError(w, r.status, r.code)
-	return true
-}
-
 // issueLocked makes a new token pair the only valid one and answers with it
 // the way real servers do.
 func (e *OceanConnect) issueLocked(w http.ResponseWriter) {
@@ -279,13 +318,22 @@ func (e *OceanConnect) issueLocked(w http.ResponseWriter) {
 	now := e.cfg.clock.Now()
 	e.access, e.accessExpiry = ocRandomToken(), now.Add(time.Duration(secs)*time.Second)
 	e.refresh, e.refreshExpiry = ocRandomToken(), now.Add(e.refreshTTL)
-	body, _ := json.Marshal(map[string]string{
-		"scope":        "default",
-		"tokenType":    "Bearer ",
-		"expiresIn":    strconv.FormatInt(secs, 10),
-		"accessToken":  e.access,
-		"refreshToken": e.refresh,
-	})
+	answer := map[string]any{"scope": "default", "tokenType": "Bearer ", "accessToken": e.access,
+		"expiresIn": strconv.FormatInt(secs, 10), "refreshToken": e.refresh}
+	if e.shape.NumericExpiresIn {
+		answer["expiresIn"] = secs
+	}
+	if e.shape.TokenType != "" {
+		answer["tokenType"] = e.shape.TokenType
+	}
+	switch e.shape.RefreshToken {
+	case "null":
+		answer["refreshToken"], e.refresh = nil, ""
+	case "absent":
+		delete(answer, "refreshToken")
+		e.refresh = ""
+	}
+	body, _ := json.Marshal(answer)
 	writeRaw(w, http.StatusOK, "application/json", string(body))
 }
 
@@ -298,9 +346,18 @@ func decodeOCJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(v) == nil
 }
 
-// ocError answers with the platform's error body.
+// ocError answers with the platform's error body, with status, or with
+// the code's documented status when status is 0 (HTTP 500 for a code the
+// emulator does not know).
 func ocError(w http.ResponseWriter, status int, code string) {
-	body, _ := json.Marshal(map[string]string{"error_code": code, "error_desc": ocErrors[code]})
+	d, ok := documented(ocErrorList, code)
+	if !ok {
+		d = DocumentedError{Code: code, Status: http.StatusInternalServerError, Message: "Emulated undocumented failure."}
+	}
+	if status == 0 {
+		status = d.Status
+	}
+	body, _ := json.Marshal(map[string]string{"error_code": code, "error_desc": d.Message})
 	writeRaw(w, status, "application/json", string(body))
 }
 

@@ -155,7 +155,7 @@ func TestOceanConnect_Refresh_IssuesANewPairAndStalesTheOld(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, status, "the refresh invalidates the old access token")
 	status, body := ocRefresh(t, s, login["refreshToken"].(string))
 	assert.Equal(t, http.StatusUnauthorized, status, "the old refresh token is stale")
-	assert.Equal(t, "100208", body["error_code"])
+	assert.Equal(t, "100006", body["error_code"])
 
 	ocLogin(t, s, OceanConnectAppID, OceanConnectSecret)
 	status, _ = ocRefresh(t, s, refreshed["refreshToken"].(string))
@@ -171,7 +171,7 @@ func TestOceanConnect_RefreshToken_ExpiresAfterRefreshTTL(t *testing.T) {
 	clk.Advance(time.Hour)
 	status, body := ocRefresh(t, s, login["refreshToken"].(string))
 	assert.Equal(t, http.StatusUnauthorized, status)
-	assert.Equal(t, "100208", body["error_code"])
+	assert.Equal(t, "100006", body["error_code"])
 }
 
 func TestOceanConnect_Logout_EndsTheCurrentToken(t *testing.T) {
@@ -191,7 +191,7 @@ func TestOceanConnect_Logout_EndsTheCurrentToken(t *testing.T) {
 	assert.Equal(t, "102202", body["error_code"])
 }
 
-func TestOceanConnect_FrozenAndRefuseNext_AnswerTheGivenCodes(t *testing.T) {
+func TestOceanConnect_FrozenAndErrorNext_AnswerTheDocumentedCodes(t *testing.T) {
 	s := NewServer()
 	defer s.Close()
 	s.OceanConnect.SetFrozen(true)
@@ -200,12 +200,15 @@ func TestOceanConnect_FrozenAndRefuseNext_AnswerTheGivenCodes(t *testing.T) {
 	assert.Equal(t, "100247", body["error_code"])
 	s.OceanConnect.SetFrozen(false)
 
-	s.OceanConnect.RefuseNext(1, http.StatusTooManyRequests, "1010009")
-	status, body = ocLogin(t, s, OceanConnectAppID, OceanConnectSecret)
-	assert.Equal(t, http.StatusTooManyRequests, status)
-	assert.Equal(t, "1010009", body["error_code"])
+	for _, d := range s.OceanConnect.Errors() {
+		s.OceanConnect.ErrorNext(1, d.Code)
+		status, body = ocLogin(t, s, OceanConnectAppID, OceanConnectSecret)
+		assert.Equal(t, d.Status, status, d.Code)
+		assert.Equal(t, d.Code, body["error_code"])
+		assert.Equal(t, d.Message, body["error_desc"])
+	}
 	status, _ = ocLogin(t, s, OceanConnectAppID, OceanConnectSecret)
-	assert.Equal(t, http.StatusOK, status, "RefuseNext(1) refuses one call only")
+	assert.Equal(t, http.StatusOK, status, "ErrorNext(1) refuses one call only")
 }
 
 func TestOceanConnect_FailNext_AnswersThePlatformErrorBody(t *testing.T) {
@@ -217,4 +220,32 @@ func TestOceanConnect_FailNext_AnswersThePlatformErrorBody(t *testing.T) {
 	assert.Equal(t, "50252", body["error_code"])
 	assert.Equal(t, "Internal server error.", body["error_desc"])
 	assert.EqualValues(t, 1, s.OceanConnect.Requests())
+}
+
+func TestOceanConnect_Shapes_AreServedAsSelected(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	for _, shape := range OceanConnectShapes() {
+		s.OceanConnect.SetShape(shape)
+		res, err := http.PostForm(s.URL+ocLoginPath, url.Values{"appId": {OceanConnectAppID}, "secret": {OceanConnectSecret}})
+		require.NoError(t, err)
+		var raw map[string]json.RawMessage
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&raw))
+		res.Body.Close()
+		assert.Equal(t, shape.NumericExpiresIn, raw["expiresIn"][0] != '"', shape.Name)
+		want := shape.TokenType
+		if want == "" {
+			want = "Bearer "
+		}
+		assert.Equal(t, `"`+want+`"`, string(raw["tokenType"]), shape.Name)
+		rt, present := raw["refreshToken"]
+		switch shape.RefreshToken {
+		case "absent":
+			assert.False(t, present, shape.Name)
+		case "null":
+			assert.Equal(t, "null", string(rt), shape.Name)
+		default:
+			assert.NotEqual(t, "null", string(rt), shape.Name)
+		}
+	}
 }

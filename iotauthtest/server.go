@@ -1,11 +1,18 @@
 // Package iotauthtest emulates the platforms iotauth supports, on one
 // loopback HTTP server, for iotauth's own tests, its demo, and users' tests.
 //
-// Each platform keeps its documented request and response shapes, error
-// bodies and quirks (OceanConnect keeps only the last token valid, MXCHIP
+// Each platform is as strict as its documents: it enforces the documented
+// request rules (token carrier per endpoint, content types, field types,
+// ApplyToken bounds and sorting, ClientId form, signatures and STS tokens)
+// and answers each documented error with its documented HTTP status and
+// body (see each platform's Errors, and docs/platforms.md). It keeps the
+// platforms' quirks (OceanConnect keeps only the last token valid, MXCHIP
 // answers errors with HTTP 200, Cloud Studio locks an account behind a
-// captcha, Alibaba verifies request signatures), counts the calls it
-// receives, and can be told to misbehave through its Faults.
+// captcha), serves every answer shape seen from real servers on demand
+// (OceanConnect.SetShape), counts the calls it receives, and misbehaves on
+// demand through one vocabulary of Faults shared by all platforms
+// (FailNext, ErrorNext, ResetNext, MalformedNext, HTMLNext, HugeNext,
+// SetLatency).
 package iotauthtest
 
 import (

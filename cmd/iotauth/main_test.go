@@ -443,7 +443,7 @@ func TestErrors_WrongSecret_ExitsThreeWithoutTheSecret(t *testing.T) {
 		})
 	}
 	t.Run("alimqtt", func(t *testing.T) {
-		r := cli(t, with(env, "IOTAUTH_ALIMQTT_ACCESS_KEY_SECRET", "wrong-ali-secret"), "mqtt", "--platform", "alimqtt", "--device", "GID_a@@@b")
+		r := cli(t, with(env, "IOTAUTH_ALIMQTT_ACCESS_KEY_SECRET", "wrong-ali-secret"), "mqtt", "--platform", "alimqtt", "--device", "GID_test@@@b")
 		assert.Equal(t, exitRefused, r.code, r.stderr)
 		requireOneLine(t, r)
 		assert.NotContains(t, r.stderr, "wrong-ali-secret")
@@ -634,7 +634,7 @@ func TestEmulate_ServesThePrintedSettings_StopsOnSIGTERM(t *testing.T) {
 		r := cli(t, env, "token", "--platform", p)
 		assert.Equal(t, 0, r.code, "%s: %s", p, r.stderr)
 	}
-	r = cli(t, env, "mqtt", "--platform", "alimqtt", "--device", "GID_e@@@d")
+	r = cli(t, env, "mqtt", "--platform", "alimqtt", "--device", "GID_test@@@d")
 	assert.Equal(t, 0, r.code, r.stderr)
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))

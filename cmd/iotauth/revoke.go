@@ -65,7 +65,6 @@ func revokeStoredCloudStudio(ctx context.Context, s *settings, out interface{ Wr
 	if st == nil {
 		return &usageError{"revoke: with --no-store there is no stored Cloud Studio token to revoke"}
 	}
-	s.csStore = st
 	p, err := s.cloudStudio()
 	if err != nil {
 		return err
@@ -89,9 +88,9 @@ func revokeStoredCloudStudio(ctx context.Context, s *settings, out interface{ Wr
 	return nil
 }
 
-// revokeCloudStudio deletes tok on the platform. A token the platform no
-// longer knows counts as deleted.
+// revokeCloudStudio deletes tok on the platform. A refusal (FaultCode 8001:
+// already deleted, or not allowed) is an iotauth.ErrRevokeRefused, returned
+// so that a token that may live on is not forgotten.
 func revokeCloudStudio(ctx context.Context, p *cloudstudio.Provider, tok *iotauth.Token) error {
-	_ = tok // the provider revokes its current token: tok, created or loaded by it
-	return p.Revoke(ctx)
+	return p.Revoke(ctx, tok)
 }

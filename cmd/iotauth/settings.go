@@ -156,7 +156,6 @@ type settings struct {
 	platform   string
 	file       configFile
 	stdinTaken bool // a secret was read from standard input (_FILE=-)
-	csStore    iotauth.Store
 }
 
 // configFile is the parsed --config file: global keys and one section per

@@ -165,7 +165,7 @@ func (s *settings) cloudStudio() (*cloudstudio.Provider, error) {
 	}
 	p, err := cloudstudio.New(cloudstudio.Config{
 		BaseURL: s.get("base_url"), Email: email, Password: password, ClientID: clientID,
-		Description: desc, Expiration: expiration, HTTPClient: hc, Store: s.csStore,
+		Description: desc, Expiration: expiration, HTTPClient: hc,
 	})
 	if err != nil {
 		return nil, &usageError{err.Error()}

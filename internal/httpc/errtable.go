@@ -7,44 +7,53 @@ import (
 	"github.com/iotauth/iotauth"
 )
 
-// Rule maps a platform error code to an iotauth kind. A Code ending in "*"
-// matches every code with that prefix ("Throttling*", "InvalidParameter.*").
+// Rule maps one documented platform error code to an iotauth kind. A Code
+// ending in "*" matches every code with that prefix ("Throttling*",
+// "InvalidParameter.*"). Doc names the document and section that defines
+// the code, so that every mapping can be checked against its source.
 type Rule struct {
 	Code string
 	Kind error
+	Doc  string
 }
 
 // Table is a provider's one error-mapping table. The first matching rule
-// wins; a code no rule matches is mapped by its HTTP status.
+// wins. A code no rule matches is Unknown: never a credential failure.
 type Table []Rule
 
 // Kind returns the kind for a platform code and HTTP status.
 func (t Table) Kind(code string, status int) error {
+	if r, ok := t.Rule(code); ok {
+		return r.Kind
+	}
+	return Unknown(status)
+}
+
+// Rule returns the rule for code, if the table has one.
+func (t Table) Rule(code string) (Rule, bool) {
+	if code == "" {
+		return Rule{}, false
+	}
 	for _, r := range t {
 		if p, ok := strings.CutSuffix(r.Code, "*"); ok {
 			if strings.HasPrefix(code, p) {
-				return r.Kind
+				return r, true
 			}
 		} else if r.Code == code {
-			return r.Kind
+			return r, true
 		}
 	}
-	return StatusKind(status)
+	return Rule{}, false
 }
 
-// StatusKind maps an HTTP status to a kind, for answers without a known code.
-func StatusKind(status int) error {
-	switch {
-	case status == http.StatusTooManyRequests:
+// Unknown is the kind of an answer no table row explains: an unknown code, a
+// 5xx, a gateway's page, a bare 401 or 403 without the platform's code. It
+// is transient (ErrRateLimited for HTTP 429, else ErrServer), so that the
+// Cache backs off and tries again instead of latching the credential on
+// something the platform never documented as a refusal of it.
+func Unknown(status int) error {
+	if status == http.StatusTooManyRequests {
 		return iotauth.ErrRateLimited
-	case status == http.StatusUnauthorized:
-		return iotauth.ErrInvalidCredentials
-	case status == http.StatusForbidden:
-		return iotauth.ErrForbidden
-	case status >= 500:
-		return iotauth.ErrServer
-	case status >= 400:
-		return iotauth.ErrBadRequest
 	}
-	return iotauth.ErrMalformedResponse
+	return iotauth.ErrServer
 }

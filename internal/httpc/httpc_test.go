@@ -160,14 +160,16 @@ func TestBuildToken_RefusesMissingOrNonPositiveLifetimes(t *testing.T) {
 	}
 }
 
-func TestTable_ExactThenPrefixThenStatus(t *testing.T) {
+func TestTable_ExactThenPrefix_UnknownIsNeverACredentialFailure(t *testing.T) {
 	tbl := httpc.Table{{Code: "100208", Kind: iotauth.ErrInvalidCredentials}, {Code: "Throttling*", Kind: iotauth.ErrRateLimited}}
 	assert.Equal(t, iotauth.ErrInvalidCredentials, tbl.Kind("100208", 401))
 	assert.Equal(t, iotauth.ErrRateLimited, tbl.Kind("Throttling.User", 400))
-	assert.Equal(t, iotauth.ErrServer, tbl.Kind("unknown", 503))
-	assert.Equal(t, iotauth.ErrBadRequest, tbl.Kind("unknown", 400))
 	assert.Equal(t, iotauth.ErrRateLimited, tbl.Kind("", 429))
-	assert.Equal(t, iotauth.ErrMalformedResponse, tbl.Kind("", 200))
+	for _, status := range []int{0, 200, 400, 401, 403, 404, 500, 503} {
+		kind := tbl.Kind("unknown", status)
+		assert.Equal(t, iotauth.ErrServer, kind, "HTTP %d", status)
+		assert.False(t, iotauth.IsCredentialFailure(kind), "HTTP %d", status)
+	}
 }
 
 func TestPeekBody_LeavesTheWholeBodyForTheCaller(t *testing.T) {

@@ -2,9 +2,11 @@ package alimqtt_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,17 +119,31 @@ func TestCall_SecurityToken_IsSentAndSigned(t *testing.T) {
 func TestApplyToken_RequestShape(t *testing.T) {
 	c, mt := mocked(t, func(*alimqtt.Config) {})
 	got := capture(t, mt, `{"RequestId":"r1","Token":"LzMT+XLFl5s/YWJ/MlDz4t/Lq5HC1iGU1P28HAMaxYxn8aQbALNtml7QZKl9L9kPe6LqUb95tEVo+zUqOogs1+jZwjz+1ZM/TP+4SGzPO8ovg6MP6sT+b1ZRnMT/yJh2lDLSBX36U5ROLWXG"}`)
-	expire := time.UnixMilli(1893456000123)
-	tok, err := c.ApplyToken(context.Background(), []string{"parent/a", "parent/b/#"}, "W,R", expire)
+	expire := time.UnixMilli(time.Now().Add(2 * time.Hour).UnixMilli())
+	tok, err := c.ApplyToken(context.Background(), []string{"parent/b/#", "parent/a", "parent/b/#"}, "W,R", expire)
 	require.NoError(t, err)
 	f := (*got)[0].form
 	assert.Equal(t, "ApplyToken", f.Get("Action"))
-	assert.Equal(t, "parent/a,parent/b/#", f.Get("Resources"))
+	assert.Equal(t, "parent/a,parent/b/#", f.Get("Resources"), "sorted, without duplicates")
 	assert.Equal(t, "R,W", f.Get("Actions"))
-	assert.Equal(t, "1893456000123", f.Get("ExpireTime"))
+	assert.Equal(t, strconv.FormatInt(expire.UnixMilli(), 10), f.Get("ExpireTime"))
 	assert.True(t, tok.Expiry.Equal(expire), "Expiry is the ExpireTime")
 	assert.Equal(t, "R,W", tok.Scope)
+	assert.Equal(t, "parent/a,parent/b/#", tok.Extra["resources"])
 	assert.True(t, tok.Valid())
+}
+
+// TestApplyToken_OverThirtyDays_IsSentAndKeptAsThirtyDays: the platform
+// cuts a longer ExpireTime to 30 days without an error, so the token's
+// Expiry must say 30 days, not what was asked for.
+func TestApplyToken_OverThirtyDays_IsSentAndKeptAsThirtyDays(t *testing.T) {
+	c, srv := emulated(t)
+	before := time.Now()
+	tok, err := c.ApplyToken(context.Background(), []string{"t"}, "R", before.Add(90*24*time.Hour))
+	require.NoError(t, err)
+	assert.WithinDuration(t, before.Add(alimqtt.MaxTokenLifetime), tok.Expiry, time.Minute)
+	assert.WithinDuration(t, srv.Alibaba.TokenExpiry(tok.AccessToken), tok.Expiry, time.Second,
+		"the Cache's idea of the expiry is the platform's")
 }
 
 func TestApplyToken_InvalidArguments_FailBeforeAnyCall(t *testing.T) {
@@ -142,7 +158,26 @@ func TestApplyToken_InvalidArguments_FailBeforeAnyCall(t *testing.T) {
 			_, err := c.ApplyToken(ctx, []string{"t"}, "R", time.Now().Add(-time.Second))
 			return err
 		},
-		"source lifetime": func() error { _, err := c.TokenSource([]string{"t"}, "R", 0).Token(ctx); return err },
+		"expire under 60 s": func() error {
+			_, err := c.ApplyToken(ctx, []string{"t"}, "R", time.Now().Add(5*time.Second))
+			return err
+		},
+		"101 resources": func() error {
+			many := make([]string, 101)
+			for i := range many {
+				many[i] = fmt.Sprintf("t/%03d", i)
+			}
+			_, err := c.ApplyToken(ctx, many, "R", future)
+			return err
+		},
+		"client id without @@@": func() error { _, err := c.RegisterDeviceCredential(ctx, "GID_test-dev1"); return err },
+		"short group id":        func() error { _, err := c.GetDeviceCredential(ctx, "GID_a@@@dev1"); return err },
+		"group id without GID_": func() error { _, err := c.RefreshDeviceCredential(ctx, "group01@@@dev1"); return err },
+		"client id over 64": func() error {
+			return c.UnRegisterDeviceCredential(ctx, "GID_test@@@"+strings.Repeat("d", 54))
+		},
+		"device id with a wildcard": func() error { _, err := c.DeviceCredential(ctx, "GID_test@@@dev/#"); return err },
+		"source lifetime":           func() error { _, err := c.TokenSource([]string{"t"}, "R", 0).Token(ctx); return err },
 	}
 	for name, call := range cases {
 		err := call()

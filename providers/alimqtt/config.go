@@ -80,7 +80,7 @@ var (
 	regionID    = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+){1,4}$`)
 	instanceID  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$`)
 	accessKeyID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-	clientID    = regexp.MustCompile(`^GID[_-][A-Za-z0-9_-]+@@@[A-Za-z0-9_-]+$`)
+	clientID    = regexp.MustCompile(`^GID[_-][A-Za-z0-9_-]{3,}@@@[A-Za-z0-9_-]+$`) // a Group ID has at least 7 characters
 )
 
 // maxClientID is the longest client id the platform accepts.

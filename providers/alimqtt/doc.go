@@ -21,6 +21,13 @@
 // connection, SignatureSource, DeviceCredentialSource and TokenMQTTSource
 // give an iotauth.MQTTSource for the pahomqtt and autopahomqtt adapters.
 //
+// Inputs the platform refuses are refused before the call, with the
+// platform's rule in the error: a ClientId that is not GroupID@@@DeviceID
+// of at most 64 characters with a Group ID starting GID_ or GID-, a token
+// for less than 60 seconds or more than 100 resources. ApplyToken sends
+// its resources sorted, as the platform wants, and asks for at most 30
+// days, which is what the platform grants whatever it is asked for.
+//
 // OpenAPI calls are signed with Alibaba Cloud's RPC signature 1.0
 // (HMAC-SHA1) with a fresh nonce and timestamp each, and failures are
 // *iotauth.Error values that keep the platform's code and RequestId.

@@ -15,26 +15,37 @@ const (
 	CodeDeviceCredentialNumExceed = "DeviceCredentialNumExceed"
 )
 
-// errorTable maps the platform's error codes to iotauth kinds; a code it
-// does not list is mapped by its HTTP status.
+// The documents errorTable cites.
+const (
+	docCred   = "Alibaba Cloud MQTT, RegisterDeviceCredential (003_69dca739a96f5aa4.txt), 错误码"
+	docCommon = "Alibaba Cloud OpenAPI 错误代码表 (help.aliyun.com/document_detail/435312.html)"
+	docSTS    = "Alibaba Cloud STS: InvalidSecurityToken.* and MissingSecurityToken"
+)
+
+// errorTable is the provider's one classification of the platform's error
+// codes. A code it does not list (InvalidTimeStamp.*, SignatureNonceUsed,
+// anything new) is transient (httpc.Unknown): backed off, never latched.
 var errorTable = httpc.Table{
-	{Code: "ApplyTokenOverFlow", Kind: iotauth.ErrRateLimited},
-	{Code: "SystemOverFlow", Kind: iotauth.ErrRateLimited},
-	{Code: "Throttling*", Kind: iotauth.ErrRateLimited},
-	{Code: "InvalidAccessKeyId*", Kind: iotauth.ErrInvalidCredentials},
-	{Code: "SignatureDoesNotMatch", Kind: iotauth.ErrInvalidCredentials},
-	{Code: "CheckAccountInfoFailed", Kind: iotauth.ErrInvalidCredentials},
-	{Code: "InvalidSecurityToken*", Kind: iotauth.ErrInvalidCredentials},
-	{Code: "InstancePermissionCheckFailed", Kind: iotauth.ErrForbidden},
-	{Code: "PermissionCheckFailed", Kind: iotauth.ErrForbidden},
-	{Code: "Forbidden*", Kind: iotauth.ErrForbidden},
-	{Code: "ParameterCheckFailed", Kind: iotauth.ErrBadRequest},
-	{Code: "InvalidParameter*", Kind: iotauth.ErrBadRequest},
-	{Code: CodeDeviceCredentialNumExceed, Kind: iotauth.ErrQuotaExceeded},
-	{Code: CodeDeviceCredentialExsit, Kind: iotauth.ErrBadRequest},
-	{Code: CodeDeviceCredentialNotFound, Kind: iotauth.ErrBadRequest},
-	{Code: "InternalError", Kind: iotauth.ErrServer},
-	{Code: "ServiceUnavailable*", Kind: iotauth.ErrServer},
+	{Code: "ApplyTokenOverFlow", Kind: iotauth.ErrRateLimited, Doc: docCred + ": 400 ApplyTokenOverFlow"},
+	{Code: "SystemOverFlow", Kind: iotauth.ErrRateLimited, Doc: docCred + ": 500 SystemOverFlow"},
+	{Code: "Throttling*", Kind: iotauth.ErrRateLimited, Doc: docCommon + ": 400 Throttling (Throttling.User)"},
+	{Code: "InvalidAccessKeyId*", Kind: iotauth.ErrInvalidCredentials, Doc: docCommon + ": 400 InvalidAccessKeyId.NotFound"},
+	{Code: "SignatureDoesNotMatch", Kind: iotauth.ErrInvalidCredentials, Doc: docCommon + ": 403 SignatureDoesNotMatch"},
+	{Code: "CheckAccountInfoFailed", Kind: iotauth.ErrInvalidCredentials, Doc: docCred + ": 400 CheckAccountInfoFailed (STS token)"},
+	{Code: "InvalidSecurityToken*", Kind: iotauth.ErrInvalidCredentials, Doc: docSTS},
+	{Code: "MissingSecurityToken", Kind: iotauth.ErrInvalidCredentials, Doc: docSTS},
+	{Code: "InstancePermissionCheckFailed", Kind: iotauth.ErrForbidden, Doc: docCred + ": 400 InstancePermissionCheckFailed"},
+	{Code: "PermissionCheckFailed", Kind: iotauth.ErrForbidden, Doc: docCred + ": 400 PermissionCheckFailed"},
+	{Code: "Forbidden*", Kind: iotauth.ErrForbidden, Doc: docCommon + ": 403 Forbidden, Forbidden.RiskControl"},
+	{Code: "ParameterCheckFailed", Kind: iotauth.ErrBadRequest, Doc: docCred + ": 400 ParameterCheckFailed"},
+	{Code: "InvalidParameter*", Kind: iotauth.ErrBadRequest, Doc: docCred + ": 400 InvalidParameter.%s"},
+	{Code: "MissingParameter", Kind: iotauth.ErrBadRequest, Doc: docCommon + ": 400 MissingParameter"},
+	{Code: "ApiNotSupport", Kind: iotauth.ErrBadRequest, Doc: docCred + ": 404 ApiNotSupport"},
+	{Code: CodeDeviceCredentialNumExceed, Kind: iotauth.ErrQuotaExceeded, Doc: docCred + ": 400 DeviceCredentialNumExceed"},
+	{Code: CodeDeviceCredentialExsit, Kind: iotauth.ErrBadRequest, Doc: docCred + ": 400 DeviceCredentialExsit"},
+	{Code: CodeDeviceCredentialNotFound, Kind: iotauth.ErrBadRequest, Doc: docCred + ": 400 DeviceCredentialNotFound"},
+	{Code: "InternalError", Kind: iotauth.ErrServer, Doc: docCred + ": 500 InternalError"},
+	{Code: "ServiceUnavailable*", Kind: iotauth.ErrServer, Doc: docCommon + ": 503 ServiceUnavailable"},
 }
 
 // errorBody is the platform's error answer.
@@ -47,8 +58,7 @@ type errorBody struct {
 }
 
 // fail turns an HTTP error answer into an *iotauth.Error. An answer that is
-// not the documented JSON error body (a gateway's HTML page) is mapped by
-// its HTTP status alone.
+// not the documented JSON error body (a gateway's HTML page) is transient.
 func (c *Client) fail(res *httpc.Response) error {
 	var body errorBody
 	if err := c.http.DecodeJSON(res, &body); err != nil || body.Code == "" {
@@ -57,7 +67,7 @@ func (c *Client) fail(res *httpc.Response) error {
 		if errors.As(err, &e) {
 			msg = e.Message
 		}
-		return c.http.Fail(res, httpc.StatusKind(res.Status), "", msg, body.RequestID)
+		return c.http.Fail(res, httpc.Unknown(res.Status), "", msg, body.RequestID)
 	}
 	code := string(body.Code)
 	return c.http.Fail(res, errorTable.Kind(code, res.Status), code, body.Message, body.RequestID)

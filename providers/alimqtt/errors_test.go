@@ -15,62 +15,106 @@ import (
 	"github.com/iotauth/iotauth/providers/alimqtt"
 )
 
-// TestErrors_EmulatorCodes_MapToKinds drives every documented error code
-// through the emulator and checks its kind, its code and its RequestId, and
-// that no secret or token leaks into the error text.
-func TestErrors_EmulatorCodes_MapToKinds(t *testing.T) {
-	type setup func(srv *iotauthtest.Server) func(*alimqtt.Config)
-	none := func(*alimqtt.Config) {}
-	inject := func(status int, code string) setup {
-		return func(srv *iotauthtest.Server) func(*alimqtt.Config) {
-			srv.Alibaba.ErrorNext(1, status, code)
-			return none
-		}
+// wantKind is the deliberate kind of every error the emulator documents.
+var wantKind = map[string]error{
+	"ApplyTokenOverFlow":                         iotauth.ErrRateLimited,
+	"SystemOverFlow":                             iotauth.ErrRateLimited,
+	"Throttling":                                 iotauth.ErrRateLimited,
+	"Throttling.User":                            iotauth.ErrRateLimited,
+	"InvalidAccessKeyId.NotFound":                iotauth.ErrInvalidCredentials,
+	"SignatureDoesNotMatch":                      iotauth.ErrInvalidCredentials,
+	"CheckAccountInfoFailed":                     iotauth.ErrInvalidCredentials,
+	"InvalidSecurityToken.Expired":               iotauth.ErrInvalidCredentials,
+	"InvalidSecurityToken.MismatchWithAccessKey": iotauth.ErrInvalidCredentials,
+	"MissingSecurityToken":                       iotauth.ErrInvalidCredentials,
+	"InstancePermissionCheckFailed":              iotauth.ErrForbidden,
+	"PermissionCheckFailed":                      iotauth.ErrForbidden,
+	"Forbidden":                                  iotauth.ErrForbidden,
+	"Forbidden.RiskControl":                      iotauth.ErrForbidden,
+	"ParameterCheckFailed":                       iotauth.ErrBadRequest,
+	"InvalidParameter.Actions":                   iotauth.ErrBadRequest,
+	"InvalidParameter.Resources":                 iotauth.ErrBadRequest,
+	"InvalidParameter.ExpireTime":                iotauth.ErrBadRequest,
+	"InvalidParameter.Token":                     iotauth.ErrBadRequest,
+	"MissingParameter":                           iotauth.ErrBadRequest,
+	"ApiNotSupport":                              iotauth.ErrBadRequest,
+	"DeviceCredentialNumExceed":                  iotauth.ErrQuotaExceeded,
+	"DeviceCredentialExsit":                      iotauth.ErrBadRequest,
+	"DeviceCredentialNotFound":                   iotauth.ErrBadRequest,
+	"InternalError":                              iotauth.ErrServer,
+	"ServiceUnavailable":                         iotauth.ErrServer,
+	// Clock skew, a reused nonce, a client bug: not in the table, so
+	// transient and never latched.
+	"IncompleteSignature":       iotauth.ErrServer,
+	"InvalidSignatureMethod":    iotauth.ErrServer,
+	"InvalidTimeStamp.Format":   iotauth.ErrServer,
+	"InvalidTimeStamp.Expired":  iotauth.ErrServer,
+	"SignatureNonceUsed":        iotauth.ErrServer,
+	"InvalidVersion":            iotauth.ErrServer,
+	"UnsupportedHTTPMethod":     iotauth.ErrServer,
+	"SomethingNew.Undocumented": iotauth.ErrServer,
+}
+
+// TestErrors_EveryDocumentedCode_MapsToItsKind answers every error the
+// emulator documents, with its documented status and body, and checks the
+// kind, the code, the status and the RequestId, and that no secret leaks.
+func TestErrors_EveryDocumentedCode_MapsToItsKind(t *testing.T) {
+	c, srv := emulated(t)
+	documented := append(srv.Alibaba.Errors(), iotauthtest.DocumentedError{Code: "SomethingNew.Undocumented", Status: 400})
+	require.Len(t, wantKind, len(documented), "every documented code has a deliberate kind")
+	for _, d := range documented {
+		t.Run(d.Code, func(t *testing.T) {
+			kind, ok := wantKind[d.Code]
+			require.True(t, ok)
+			srv.Alibaba.ErrorNext(1, d.Code)
+			_, err := c.RegisterDeviceCredential(context.Background(), "GID_test@@@dev1")
+			require.ErrorIs(t, err, kind)
+			e := platformError(t, err)
+			assert.Equal(t, d.Code, e.Code)
+			assert.Equal(t, d.Status, e.HTTPStatus)
+			assert.NotEmpty(t, e.RequestID, "RequestId kept")
+			assert.NotEmpty(t, e.Message)
+			assertNoSecrets(t, err, iotauthtest.AlibabaAccessKeySecret)
+		})
 	}
+}
+
+// TestErrors_RealRefusals_MapToKinds provokes the refusals the emulator
+// computes itself: a wrong key, secret, instance or STS token.
+func TestErrors_RealRefusals_MapToKinds(t *testing.T) {
 	cases := []struct {
-		code  string
-		setup setup
-		apply bool // call ApplyToken instead of RegisterDeviceCredential
-		kind  error
+		code string
+		edit func(*alimqtt.Config)
+		kind error
 	}{
-		{"ApplyTokenOverFlow", func(srv *iotauthtest.Server) func(*alimqtt.Config) { srv.Alibaba.ThrottleNext(1); return none }, true, iotauth.ErrRateLimited},
-		{"Throttling.User", func(srv *iotauthtest.Server) func(*alimqtt.Config) { srv.Alibaba.ThrottleNext(1); return none }, false, iotauth.ErrRateLimited},
-		{"SystemOverFlow", inject(500, "SystemOverFlow"), false, iotauth.ErrRateLimited},
-		{"InvalidAccessKeyId.NotFound", func(*iotauthtest.Server) func(*alimqtt.Config) {
-			return func(c *alimqtt.Config) { c.AccessKeyID = "LTAIunknown" }
-		}, false, iotauth.ErrInvalidCredentials},
-		{"SignatureDoesNotMatch", func(*iotauthtest.Server) func(*alimqtt.Config) {
-			return func(c *alimqtt.Config) { c.AccessKeySecret = "wrong-secret-value" }
-		}, false, iotauth.ErrInvalidCredentials},
-		{"CheckAccountInfoFailed", inject(400, "CheckAccountInfoFailed"), false, iotauth.ErrInvalidCredentials},
-		{"InstancePermissionCheckFailed", func(*iotauthtest.Server) func(*alimqtt.Config) {
-			return func(c *alimqtt.Config) { c.InstanceID = "post-cn-other" }
-		}, false, iotauth.ErrForbidden},
-		{"PermissionCheckFailed", inject(400, "PermissionCheckFailed"), true, iotauth.ErrForbidden},
-		{"ParameterCheckFailed", inject(400, "ParameterCheckFailed"), false, iotauth.ErrBadRequest},
-		{"InvalidParameter.Resources", inject(400, "InvalidParameter.Resources"), true, iotauth.ErrBadRequest},
-		// The quota itself is exercised in TestDeviceCredentialNumExceed_IsQuotaExceeded.
-		{"DeviceCredentialNumExceed", inject(400, "DeviceCredentialNumExceed"), false, iotauth.ErrQuotaExceeded},
-		{"InternalError", func(srv *iotauthtest.Server) func(*alimqtt.Config) { srv.Alibaba.FailNext(1, 500); return none }, false, iotauth.ErrServer},
+		{"InvalidAccessKeyId.NotFound", func(c *alimqtt.Config) { c.AccessKeyID = "LTAIunknown" }, iotauth.ErrInvalidCredentials},
+		{"SignatureDoesNotMatch", func(c *alimqtt.Config) { c.AccessKeySecret = "wrong-secret-value" }, iotauth.ErrInvalidCredentials},
+		{"InstancePermissionCheckFailed", func(c *alimqtt.Config) { c.InstanceID = "post-cn-other" }, iotauth.ErrForbidden},
+		{"MissingSecurityToken", func(c *alimqtt.Config) {
+			c.AccessKeyID, c.AccessKeySecret = iotauthtest.AlibabaSTSAccessKeyID, iotauthtest.AlibabaSTSAccessKeySecret
+		}, iotauth.ErrInvalidCredentials},
+		{"InvalidSecurityToken.MismatchWithAccessKey", func(c *alimqtt.Config) {
+			c.AccessKeyID, c.AccessKeySecret = iotauthtest.AlibabaSTSAccessKeyID, iotauthtest.AlibabaSTSAccessKeySecret
+			c.SecurityToken = "wrong-sts-token"
+		}, iotauth.ErrInvalidCredentials},
+		{"", func(c *alimqtt.Config) {
+			c.AccessKeyID, c.AccessKeySecret = iotauthtest.AlibabaSTSAccessKeyID, iotauthtest.AlibabaSTSAccessKeySecret
+			c.SecurityToken = iotauthtest.AlibabaSTSSecurityToken
+		}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.code, func(t *testing.T) {
 			srv := iotauthtest.NewServer()
 			t.Cleanup(srv.Close)
-			c := emulatedWith(t, srv, tc.setup(srv))
-			var err error
-			if tc.apply {
-				_, err = c.ApplyToken(context.Background(), []string{"parent/a"}, "R", time.Now().Add(time.Hour))
-			} else {
-				_, err = c.RegisterDeviceCredential(context.Background(), "GID_test@@@dev1")
+			c := emulatedWith(t, srv, tc.edit)
+			_, err := c.RegisterDeviceCredential(context.Background(), "GID_test@@@dev1")
+			if tc.kind == nil {
+				require.NoError(t, err, "an STS key with its SecurityToken is accepted")
+				return
 			}
 			require.ErrorIs(t, err, tc.kind)
-			e := platformError(t, err)
-			assert.Equal(t, tc.code, e.Code)
-			assert.NotEmpty(t, e.RequestID, "RequestId kept")
-			assert.NotEmpty(t, e.Message)
-			assert.NotZero(t, e.HTTPStatus)
-			assertNoSecrets(t, err, iotauthtest.AlibabaAccessKeySecret, "wrong-secret-value")
+			assert.Equal(t, tc.code, platformError(t, err).Code)
+			assertNoSecrets(t, err, "wrong-secret-value", "wrong-sts-token", iotauthtest.AlibabaSTSAccessKeySecret)
 		})
 	}
 }
@@ -78,7 +122,7 @@ func TestErrors_EmulatorCodes_MapToKinds(t *testing.T) {
 func TestErrors_CredentialFailuresAreLatched_ThrottlingIsRetryable(t *testing.T) {
 	assert.True(t, iotauth.IsCredentialFailure(&iotauth.Error{Kind: iotauth.ErrInvalidCredentials}))
 	c, srv := emulated(t)
-	srv.Alibaba.ThrottleNext(1)
+	srv.Alibaba.ErrorNext(1, "Throttling.User")
 	_, err := c.GetDeviceCredential(context.Background(), "GID_test@@@dev1")
 	assert.True(t, iotauth.IsRetryable(err))
 	assert.False(t, iotauth.IsCredentialFailure(err))
@@ -113,11 +157,11 @@ func TestErrors_TransportFaults_AreTyped(t *testing.T) {
 func TestErrors_MalformedSuccessAnswers_AreMalformedResponse(t *testing.T) {
 	cases := map[string]string{
 		"no credential":    `{"RequestId":"r"}`,
-		"no key id":        `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_a@@@1","DeviceAccessKeySecret":"s"}}`,
-		"no secret":        `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_a@@@1","DeviceAccessKeyId":"k"}}`,
-		"other client":     `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_a@@@2","DeviceAccessKeyId":"k","DeviceAccessKeySecret":"s"}}`,
-		"negative time":    `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_a@@@1","DeviceAccessKeyId":"k","DeviceAccessKeySecret":"s","CreateTime":-1}}`,
-		"time not numeric": `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_a@@@1","DeviceAccessKeyId":"k","DeviceAccessKeySecret":"s","CreateTime":"soon"}}`,
+		"no key id":        `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_test@@@1","DeviceAccessKeySecret":"s"}}`,
+		"no secret":        `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_test@@@1","DeviceAccessKeyId":"k"}}`,
+		"other client":     `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_test@@@2","DeviceAccessKeyId":"k","DeviceAccessKeySecret":"s"}}`,
+		"negative time":    `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_test@@@1","DeviceAccessKeyId":"k","DeviceAccessKeySecret":"s","CreateTime":-1}}`,
+		"time not numeric": `{"RequestId":"r","DeviceCredential":{"ClientId":"GID_test@@@1","DeviceAccessKeyId":"k","DeviceAccessKeySecret":"s","CreateTime":"soon"}}`,
 		"empty body":       ``,
 		"array":            `[]`,
 	}
@@ -125,7 +169,7 @@ func TestErrors_MalformedSuccessAnswers_AreMalformedResponse(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c, mt := mocked(t, func(*alimqtt.Config) {})
 			mt.RegisterResponder(http.MethodPost, defaultEndpoint, httpmock.NewStringResponder(200, body))
-			_, err := c.GetDeviceCredential(context.Background(), "GID_a@@@1")
+			_, err := c.GetDeviceCredential(context.Background(), "GID_test@@@1")
 			require.ErrorIs(t, err, iotauth.ErrMalformedResponse)
 		})
 	}
@@ -134,17 +178,25 @@ func TestErrors_MalformedSuccessAnswers_AreMalformedResponse(t *testing.T) {
 func TestErrors_TimesAsStrings_AreParsed(t *testing.T) {
 	c, mt := mocked(t, func(*alimqtt.Config) {})
 	mt.RegisterResponder(http.MethodPost, defaultEndpoint, httpmock.NewStringResponder(200,
-		`{"RequestId":"r","DeviceCredential":{"ClientId":"GID_a@@@1","DeviceAccessKeyId":"k","DeviceAccessKeySecret":"s","CreateTime":"1605541382000","UpdateTime":1605541382001}}`))
-	cred, err := c.GetDeviceCredential(context.Background(), "GID_a@@@1")
+		`{"RequestId":"r","DeviceCredential":{"ClientId":"GID_test@@@1","DeviceAccessKeyId":"k","DeviceAccessKeySecret":"s","CreateTime":"1605541382000","UpdateTime":1605541382001}}`))
+	cred, err := c.GetDeviceCredential(context.Background(), "GID_test@@@1")
 	require.NoError(t, err)
 	assert.Equal(t, int64(1605541382000), cred.CreateTime.UnixMilli())
 	assert.Equal(t, int64(1605541382001), cred.UpdateTime.UnixMilli())
 }
 
-func TestErrors_NonJSONErrorAnswer_IsMappedByStatus(t *testing.T) {
+func TestErrors_NonJSONErrorAnswer_IsTransient(t *testing.T) {
 	c, mt := mocked(t, func(*alimqtt.Config) {})
 	mt.RegisterResponder(http.MethodPost, defaultEndpoint, httpmock.NewStringResponder(429, `Too Many Requests`))
-	_, err := c.GetDeviceCredential(context.Background(), "GID_a@@@1")
+	_, err := c.GetDeviceCredential(context.Background(), "GID_test@@@1")
 	require.ErrorIs(t, err, iotauth.ErrRateLimited)
 	assert.Equal(t, 429, platformError(t, err).HTTPStatus)
+
+	for _, status := range []int{401, 403} {
+		c, mt := mocked(t, func(*alimqtt.Config) {})
+		mt.RegisterResponder(http.MethodPost, defaultEndpoint, httpmock.NewStringResponder(status, `<html>denied</html>`))
+		_, err := c.GetDeviceCredential(context.Background(), "GID_test@@@1")
+		require.ErrorIs(t, err, iotauth.ErrServer, "a page without the platform's code is never a credential failure")
+		assert.False(t, iotauth.IsCredentialFailure(err))
+	}
 }

@@ -90,3 +90,11 @@ func FuzzErrorBody(f *testing.F) {
 		requireTyped(t, err)
 	})
 }
+
+func TestErrorTable_EveryRowCitesItsDocument(t *testing.T) {
+	for _, r := range errorTable {
+		if r.Doc == "" || r.Kind == nil {
+			t.Errorf("row %s: no document or no kind", r.Code)
+		}
+	}
+}

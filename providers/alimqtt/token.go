@@ -2,7 +2,9 @@ package alimqtt
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,25 +20,42 @@ const (
 	ActionReadWrite = "R,W"
 )
 
+// The documented bounds of ApplyToken ("ApsaraMQ for MQTT:ApplyToken"): a
+// token lives at least 60 seconds, at most 30 days (a later ExpireTime is
+// silently cut to 30 days), and names at most 100 resources, sorted.
+const (
+	MinTokenLifetime = 60 * time.Second
+	MaxTokenLifetime = 30 * 24 * time.Hour
+	MaxResources     = 100
+)
+
 // ApplyToken applies for a token that lets an MQTT client use resources
 // (topics, such as "parent/sub/#") for actions ("R", "W" or "R,W") until
-// expire. The token's Expiry is expire (to the millisecond), its Scope the
-// actions, and its ID nothing: the token itself names it.
+// expire. Resources are sent sorted, as the platform wants; more than 100
+// are refused before the call, and so is an expire less than 60 s ahead.
+// An expire more than 30 days ahead is sent as 30 days, which is what the
+// platform would grant anyway, so the token's Expiry is the real one. The
+// token's Scope is the actions, its ID nothing: the token itself names it.
 func (c *Client) ApplyToken(ctx context.Context, resources []string, actions string, expire time.Time) (*iotauth.Token, error) {
 	now := time.Now()
 	actions, err := normalizeActions(actions)
+	var sorted []string
 	if err == nil {
-		err = checkResources(resources)
+		sorted, err = normalizeResources(resources)
 	}
-	if err == nil && !expire.After(now) {
-		err = badRequest("ApplyToken", "expire time is not in the future")
+	if err == nil && expire.Before(now.Add(MinTokenLifetime)) {
+		err = badRequest("ApplyToken", "ExpireTime must be at least 60 s ahead (ApsaraMQ for MQTT:ApplyToken)")
 	}
 	if err != nil {
 		return nil, err
 	}
+	if limit := now.Add(MaxTokenLifetime); expire.After(limit) {
+		expire = limit
+	}
 	ms := expire.UnixMilli()
+	joined := strings.Join(sorted, ",")
 	res, err := c.call(ctx, "ApplyToken", url.Values{
-		"Resources":  {strings.Join(resources, ",")},
+		"Resources":  {joined},
 		"Actions":    {actions},
 		"ExpireTime": {strconv.FormatInt(ms, 10)},
 	})
@@ -53,7 +72,7 @@ func (c *Client) ApplyToken(ctx context.Context, resources []string, actions str
 		Expiry:      time.UnixMilli(ms),
 		IssuedAt:    now,
 		Scope:       actions,
-		Extra:       map[string]string{"resources": strings.Join(resources, ",")},
+		Extra:       map[string]string{"resources": joined},
 	}, nil
 }
 
@@ -128,16 +147,24 @@ func normalizeActions(actions string) (string, error) {
 	return ActionWrite, nil
 }
 
-func checkResources(resources []string) error {
+// normalizeResources returns resources sorted and without duplicates, as
+// the platform wants them: at least one, at most 100, none empty or holding
+// the comma that separates them.
+func normalizeResources(resources []string) ([]string, error) {
 	if len(resources) == 0 {
-		return badRequest("ApplyToken", "no resources")
+		return nil, badRequest("ApplyToken", "no resources")
 	}
 	for _, r := range resources {
 		if strings.TrimSpace(r) == "" || strings.Contains(r, ",") {
-			return badRequest("ApplyToken", "a resource is empty or holds a comma")
+			return nil, badRequest("ApplyToken", "a resource is empty or holds a comma")
 		}
 	}
-	return nil
+	sorted := slices.Compact(slices.Sorted(slices.Values(resources)))
+	if len(sorted) > MaxResources {
+		return nil, badRequest("ApplyToken", fmt.Sprintf("%d resources, more than the %d a token may name (ApsaraMQ for MQTT:ApplyToken)",
+			len(sorted), MaxResources))
+	}
+	return sorted, nil
 }
 
 // badRequest is a call refused before it was sent.

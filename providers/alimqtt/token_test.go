@@ -65,30 +65,30 @@ func TestTokenLogin_PasswordForms(t *testing.T) {
 		{[]*iotauth.Token{nil, {AccessToken: "t5", Scope: "X"}, w}, "W|t2"},
 	}
 	for _, tc := range cases {
-		l := alimqtt.TokenLogin("LTAIid", "post-cn-1", "GID_a@@@1", tc.tokens...)
+		l := alimqtt.TokenLogin("LTAIid", "post-cn-1", "GID_test@@@1", tc.tokens...)
 		assert.Equal(t, tc.want, string(l.Password))
 		assert.Equal(t, "Token|LTAIid|post-cn-1", l.Username)
 		assert.Equal(t, "post-cn-1.mqtt.aliyuncs.com", l.Host)
-		assert.Equal(t, "GID_a@@@1", l.ClientID)
+		assert.Equal(t, "GID_test@@@1", l.ClientID)
 		assert.NotContains(t, fmt.Sprintf("%v %+v", l, l), "t1")
 	}
 }
 
 func TestLogins_SignatureAndToken_AreAcceptedByTheBroker(t *testing.T) {
 	c, srv := emulated(t)
-	l := c.SignatureLogin("GID_a@@@1")
+	l := c.SignatureLogin("GID_test@@@1")
 	assert.Equal(t, "Signature|"+iotauthtest.AlibabaAccessKeyID+"|"+iotauthtest.AlibabaInstanceID, l.Username)
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
-	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("GID_a@@@2", l.Username, string(l.Password)), "bound to the client id")
+	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("GID_test@@@2", l.Username, string(l.Password)), "bound to the client id")
 
 	ctx := context.Background()
 	r, err := c.ApplyToken(ctx, []string{"parent/a"}, "R", time.Now().Add(time.Hour))
 	require.NoError(t, err)
 	w, err := c.ApplyToken(ctx, []string{"parent/a"}, "W", time.Now().Add(time.Hour))
 	require.NoError(t, err)
-	tl := c.TokenLogin("GID_a@@@1", r, w)
+	tl := c.TokenLogin("GID_test@@@1", r, w)
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(tl.ClientID, tl.Username, string(tl.Password)))
-	swapped := alimqtt.TokenLogin(iotauthtest.AlibabaAccessKeyID, iotauthtest.AlibabaInstanceID, "GID_a@@@1",
+	swapped := alimqtt.TokenLogin(iotauthtest.AlibabaAccessKeyID, iotauthtest.AlibabaInstanceID, "GID_test@@@1",
 		&iotauth.Token{AccessToken: w.AccessToken, Scope: "R"})
 	assert.False(t, srv.Alibaba.AcceptsMQTTLogin(swapped.ClientID, swapped.Username, string(swapped.Password)),
 		"a write token is no read token")
@@ -130,7 +130,7 @@ func TestTokenSource_ThroughCache_OneApplyTokenForManyCallers(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), srv.Alibaba.Logins())
 	assert.WithinDuration(t, time.Now().Add(time.Hour), toks[0].Expiry, time.Minute)
-	l := c.TokenLogin("GID_a@@@1", toks[0])
+	l := c.TokenLogin("GID_test@@@1", toks[0])
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
 
 	assert.Equal(t, "alimqtt", iotauth.Describe(src).Name)
@@ -167,4 +167,21 @@ func TestTokenSource_ThroughCache_RenewsAheadOfExpireTime(t *testing.T) {
 		assert.True(t, tok.Expiry.After(first.Expiry))
 		assert.Equal(t, int64(2), applied.Load())
 	})
+}
+
+// TestTokenSource_SameTopicsInAnyOrder_ShareOneStoreKey: the store key and
+// the request follow the sorted topics, not the caller's order.
+func TestTokenSource_SameTopicsInAnyOrder_ShareOneStoreKey(t *testing.T) {
+	c, srv := emulated(t)
+	a := c.TokenSource([]string{"b/#", "a/+"}, "R,W", time.Hour)
+	b := c.TokenSource([]string{"a/+", "b/#", "a/+"}, "W,R", time.Hour)
+	ka, ok := a.(interface{ CacheKey() string })
+	require.True(t, ok)
+	kb := b.(interface{ CacheKey() string })
+	assert.Equal(t, ka.CacheKey(), kb.CacheKey())
+	assert.NotEqual(t, ka.CacheKey(), c.TokenSource([]string{"a/+"}, "R,W", time.Hour).(interface{ CacheKey() string }).CacheKey())
+	tok, err := b.Token(context.Background())
+	require.NoError(t, err, "the emulator refuses unsorted resources")
+	assert.Equal(t, "a/+,b/#", tok.Extra["resources"])
+	assert.EqualValues(t, 1, srv.Alibaba.Logins())
 }

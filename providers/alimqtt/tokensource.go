@@ -2,16 +2,23 @@ package alimqtt
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/iotauth/iotauth"
 )
 
 // TokenSource returns a source that applies for a token granting actions on
-// resources, valid for lifetime from each application. Wrap it in
-// iotauth.NewCache to share one token and renew it ahead of its ExpireTime.
+// resources, valid for lifetime from each application (at least 60 s; more
+// than 30 days is granted as 30 days). Wrap it in iotauth.NewCache to share
+// one token and renew it ahead of its ExpireTime. The same resources in
+// any order name the same token in a Store.
 func (c *Client) TokenSource(resources []string, actions string, lifetime time.Duration) iotauth.TokenSource {
-	return &tokenSource{c: c, resources: append([]string(nil), resources...), actions: actions, lifetime: lifetime}
+	sorted := slices.Compact(slices.Sorted(slices.Values(resources)))
+	if a, err := normalizeActions(actions); err == nil {
+		actions = a
+	}
+	return &tokenSource{c: c, resources: sorted, actions: actions, lifetime: lifetime}
 }
 
 type tokenSource struct {

@@ -64,7 +64,7 @@ func TestNew_IdsOutsideTheirDocumentedCharacters_AreRefused(t *testing.T) {
 func TestCalls_ClientIDOutsideTheDocumentedForm_IsRefusedUnsent(t *testing.T) {
 	c, mt := mocked(t, func(*alimqtt.Config) {})
 	ctx := context.Background()
-	for _, id := range []string{"", "device-1", "GID_a@@@", "@@@d", "GID_a@@@d/../x", "GID_a@@@d:1",
+	for _, id := range []string{"", "device-1", "GID_a@@@d", "GID_abc@@@", "@@@d", "GID_a@@@d/../x", "GID_a@@@d:1",
 		"GID_a@@@d@@@e", "gid_a@@@d", "GID_a@@@" + strings.Repeat("d", 57), "GID_a@@@d\n"} {
 		_, err := c.GetDeviceCredential(ctx, id)
 		assert.ErrorIs(t, err, iotauth.ErrBadRequest, id)
@@ -73,6 +73,6 @@ func TestCalls_ClientIDOutsideTheDocumentedForm_IsRefusedUnsent(t *testing.T) {
 		assert.ErrorIs(t, c.UnRegisterDeviceCredential(ctx, id), iotauth.ErrBadRequest, id)
 	}
 	assert.Zero(t, mt.GetTotalCallCount())
-	_, err := c.GetDeviceCredential(ctx, "GID_a@@@"+strings.Repeat("d", 56)) // 64 characters
+	_, err := c.GetDeviceCredential(ctx, "GID_abc@@@"+strings.Repeat("d", 54)) // 64 characters
 	assert.NotErrorIs(t, err, iotauth.ErrBadRequest)
 }

@@ -14,24 +14,84 @@ import (
 	"github.com/iotauth/iotauth"
 )
 
-func TestAuthorize_Default_SetsTheBearerHeader(t *testing.T) {
+func TestAuthorize_HTTPAPI_SetsTheBearerHeader(t *testing.T) {
 	p, err := New(testConfig(""))
 	require.NoError(t, err)
-	req, _ := http.NewRequest(http.MethodPost, "https://gear.cloud.studio/services/x?a=1", nil)
+	req, _ := http.NewRequest(http.MethodPost, "https://gear.cloud.studio/api/v2/devices/7/data?a=1", nil)
 	require.NoError(t, p.Authorize(req, &iotauth.Token{AccessToken: "tok-1"}))
 	assert.Equal(t, "Bearer tok-1", req.Header.Get("Authorization"))
 	assert.Equal(t, "a=1", req.URL.RawQuery)
+	assert.Nil(t, req.Body)
 }
 
-func TestAuthorize_QueryToken_SetsTheAccessTokenParameterOnly(t *testing.T) {
+func TestAuthorize_HTTPAPIWithQueryToken_SetsTheAccessTokenParameterOnly(t *testing.T) {
 	cfg := testConfig("")
 	cfg.QueryToken = true
 	p, err := New(cfg)
 	require.NoError(t, err)
-	req, _ := http.NewRequest(http.MethodPost, "https://gear.cloud.studio/services/x?a=1&accessToken=stale", nil)
+	req, _ := http.NewRequest(http.MethodPost, "https://gear.cloud.studio/api/v2/x?a=1&accessToken=stale", nil)
 	require.NoError(t, p.Authorize(req, &iotauth.Token{AccessToken: "tok 1/+"}))
 	assert.Empty(t, req.Header.Get("Authorization"))
 	assert.Equal(t, url.Values{"a": {"1"}, "accessToken": {"tok 1/+"}}, req.URL.Query())
+}
+
+// TestAuthorize_ServiceCall_PutsTheTokenInTheJSONBody: the documented
+// carrier of every /services/gear/*.svc/* call, whatever QueryToken says.
+func TestAuthorize_ServiceCall_PutsTheTokenInTheJSONBody(t *testing.T) {
+	for _, query := range []bool{false, true} {
+		cfg := testConfig("")
+		cfg.QueryToken = query
+		p, err := New(cfg)
+		require.NoError(t, err)
+		body := `{"deviceID":23712,"latitude":40.40520000000001,"accessToken":"stale","AccessToken":"stale too"}`
+		req, _ := http.NewRequest(http.MethodPost, "https://gear.cloud.studio/services/gear/DeviceIntegrationService.svc/UpdateDeviceGeolocation", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		require.NoError(t, p.Authorize(req, &iotauth.Token{AccessToken: "tok-1"}))
+		assert.Empty(t, req.Header.Get("Authorization"))
+		assert.Empty(t, req.URL.RawQuery)
+		got, err := io.ReadAll(req.Body)
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"deviceID":23712,"latitude":40.40520000000001,"accessToken":"tok-1"}`, string(got),
+			"other members kept as sent, numbers unrounded, any old token replaced")
+		assert.Equal(t, int64(len(got)), req.ContentLength)
+		again, err := req.GetBody()
+		require.NoError(t, err)
+		replay, _ := io.ReadAll(again)
+		assert.Equal(t, string(got), string(replay), "GetBody gives the rewritten body again")
+	}
+}
+
+func TestAuthorize_ServiceCallWithoutBody_GetsOne_GETGetsTheQuery(t *testing.T) {
+	p, err := New(testConfig(""))
+	require.NoError(t, err)
+	post, _ := http.NewRequest(http.MethodPost, "https://gear.cloud.studio/services/gear/DashboardService.svc/GetDashboards", nil)
+	require.NoError(t, p.Authorize(post, &iotauth.Token{AccessToken: "tok-1"}))
+	got, _ := io.ReadAll(post.Body)
+	assert.JSONEq(t, `{"accessToken":"tok-1"}`, string(got))
+	assert.Equal(t, "application/json", post.Header.Get("Content-Type"))
+
+	get, _ := http.NewRequest(http.MethodGet, "https://gear.cloud.studio/services/gear/DashboardService.svc/GetDashboards", nil)
+	require.NoError(t, p.Authorize(get, &iotauth.Token{AccessToken: "tok-1"}))
+	assert.Equal(t, "tok-1", get.URL.Query().Get("accessToken"))
+	assert.Empty(t, get.Header.Get("Authorization"))
+}
+
+func TestAuthorize_ServiceCallWithABodyThatCannotCarryTheToken_IsAnError(t *testing.T) {
+	p, err := New(testConfig(""))
+	require.NoError(t, err)
+	svc := "https://gear.cloud.studio/services/gear/DashboardService.svc/GetDashboards"
+	for name, tc := range map[string]struct{ ct, body string }{
+		"array":     {"application/json", `[1,2]`},
+		"truncated": {"application/json", `{"a":`},
+		"two":       {"application/json", `{} {}`},
+		"form":      {"application/x-www-form-urlencoded", `a=1`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, svc, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", tc.ct)
+		err := p.Authorize(req, &iotauth.Token{AccessToken: "tok-secret"})
+		require.Error(t, err, name)
+		assert.NotContains(t, err.Error(), "tok-secret", name)
+	}
 }
 
 func TestAuthorize_NoToken_IsAnError(t *testing.T) {
@@ -71,7 +131,7 @@ func TestTokenRejected_RecognisesFault8001And401_AndKeepsTheBody(t *testing.T) {
 	}
 }
 
-func TestTransport_EndToEnd_HeaderAndQueryForms(t *testing.T) {
+func TestTransport_EndToEnd_ServiceBodyAndHTTPAPIHeaderOrQuery(t *testing.T) {
 	for _, query := range []bool{false, true} {
 		t.Run(map[bool]string{false: "header", true: "query"}[query], func(t *testing.T) {
 			srv := newServer(t)
@@ -82,7 +142,12 @@ func TestTransport_EndToEnd_HeaderAndQueryForms(t *testing.T) {
 			status, body := dashboards(t, client, srv, nil)
 			assert.Equal(t, http.StatusOK, status)
 			assert.JSONEq(t, `{"GetDashboardsResult":[]}`, body)
+			res, err := client.Get(srv.URL + "/api/v2/devices/7/data")
+			require.NoError(t, err)
+			res.Body.Close()
+			assert.Equal(t, http.StatusOK, res.StatusCode)
 			assert.Equal(t, int64(0), srv.CloudStudio.Rejected())
+			assert.Equal(t, int64(1), srv.CloudStudio.Logins())
 		})
 	}
 }

@@ -17,7 +17,10 @@ const platform = "cloudstudio"
 // DefaultBaseURL is Cloud Studio's public address.
 const DefaultBaseURL = "https://gear.cloud.studio"
 
-// DefaultHoldOff is how long a refused login is latched by default.
+// DefaultHoldOff was the provider's own latch of a refused login. The
+// Cache latches refused logins now (iotauth.WithHoldOff).
+//
+// Deprecated: use iotauth.WithHoldOff on the Cache.
 const DefaultHoldOff = 5 * time.Minute
 
 // maxDescription is the platform's limit on a token description, in
@@ -51,26 +54,31 @@ type Config struct {
 	// HTTPClient sends the provider's calls, for TLS, proxies and timeouts.
 	// When nil, a client with a 30 s timeout is used.
 	HTTPClient *http.Client
-	// Store, when set, keeps the current token so that processes and
-	// restarts reuse it instead of creating one each. Without it the token
-	// is kept in memory. Store failures are logged, not returned.
+	// Store must be nil. Tokens are shared and reused across restarts by
+	// the Cache: iotauth.NewCache(p, iotauth.WithStore(s)).
+	//
+	// Deprecated: New refuses a Store; pass it to iotauth.WithStore.
 	Store iotauth.Store
-	// QueryToken makes Authorize pass the token as the accessToken query
-	// parameter, for the services that take it only there, instead of the
-	// "Authorization: Bearer" header.
+	// QueryToken makes Authorize pass the token of an HTTP API call
+	// (/api/v2/…) as the accessToken query parameter instead of the
+	// "Authorization: Bearer" header. Service calls
+	// (/services/…/*.svc/…) always take it in their JSON body.
 	QueryToken bool
-	// HoldOff is how long a refused login (ErrInvalidCredentials,
-	// ErrCaptchaRequired) is returned again without asking the platform;
-	// DefaultHoldOff when zero.
+	// HoldOff must be zero: the Cache latches a refused login
+	// (iotauth.WithHoldOff).
+	//
+	// Deprecated: New refuses a HoldOff; pass it to iotauth.WithHoldOff.
 	HoldOff time.Duration
-	// Logger receives store failures and failed deletions of rotated
-	// tokens; slog.Default when nil.
+	// Logger is not used: a failed deletion of a rotated token is returned
+	// by Refresh for the Cache to report.
+	//
+	// Deprecated: unused.
 	Logger *slog.Logger
 }
 
 // Provider is an iotauth.TokenSource for one Cloud Studio account and
-// client. It is safe for concurrent use: calls that may create a token run
-// one at a time.
+// client. It holds no token and is safe for concurrent use; every Token and
+// Refresh creates a token on the platform, so wrap it in an iotauth.Cache.
 type Provider struct {
 	base       string
 	email      string
@@ -78,15 +86,10 @@ type Provider struct {
 	clientID   int
 	desc       string
 	expiration time.Duration
-	store      iotauth.Store
 	query      bool
-	logger     *slog.Logger
 	c          *httpc.Client
 
-	now  func() time.Time // time.Now; replaced in tests
-	sem  chan struct{}    // held while a call may create or delete a token
-	last *iotauth.Token   // the current token, guarded by sem
-	l    latch
+	now func() time.Time // time.Now; replaced in tests
 }
 
 // New checks cfg and returns its Provider. The error names the missing or
@@ -113,16 +116,12 @@ func New(cfg Config) (*Provider, error) {
 		return nil, f.Err("Expiration", "must not be negative")
 	case cfg.Expiration%time.Minute != 0:
 		return nil, f.Err("Expiration", fmt.Sprintf("%v is not a whole number of minutes", cfg.Expiration))
-	case cfg.HoldOff < 0:
-		return nil, f.Err("HoldOff", "must not be negative")
-	}
-	hold := cfg.HoldOff
-	if hold == 0 {
-		hold = DefaultHoldOff
-	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
+	case cfg.Store != nil:
+		return nil, f.Err("Store", "is no longer used by the provider: share and reuse tokens with "+
+			"iotauth.NewCache(p, iotauth.WithStore(s)) instead")
+	case cfg.HoldOff != 0:
+		return nil, f.Err("HoldOff", "is no longer used by the provider: the Cache latches refused logins, "+
+			"set it with iotauth.NewCache(p, iotauth.WithHoldOff(d)) instead")
 	}
 	return &Provider{
 		base:       base,
@@ -131,13 +130,9 @@ func New(cfg Config) (*Provider, error) {
 		clientID:   cfg.ClientID,
 		desc:       cfg.Description,
 		expiration: cfg.Expiration,
-		store:      cfg.Store,
 		query:      cfg.QueryToken,
-		logger:     logger,
 		c:          httpc.New(platform, cfg.HTTPClient, string(cfg.Password)),
 		now:        time.Now,
-		sem:        make(chan struct{}, 1),
-		l:          latch{holdOff: hold},
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/store"
 )
 
 func TestNew_InvalidConfig_NamesTheField(t *testing.T) {
@@ -27,6 +28,8 @@ func TestNew_InvalidConfig_NamesTheField(t *testing.T) {
 		{"negative expiration", func(c *Config) { c.Expiration = -time.Minute }, "Expiration"},
 		{"expiration not in whole minutes", func(c *Config) { c.Expiration = 90 * time.Second }, "Expiration"},
 		{"negative hold-off", func(c *Config) { c.HoldOff = -time.Second }, "HoldOff"},
+		{"a hold-off", func(c *Config) { c.HoldOff = time.Minute }, "HoldOff"},
+		{"a store", func(c *Config) { c.Store = store.NewMemory() }, "Store"},
 		{"ftp base URL", func(c *Config) { c.BaseURL = "ftp://gear.cloud.studio" }, "BaseURL"},
 		{"base URL with a query", func(c *Config) { c.BaseURL = "https://gear.cloud.studio/?x=1" }, "BaseURL"},
 	}
@@ -51,7 +54,6 @@ func TestNew_ValidEdgeValues_AreAccepted(t *testing.T) {
 	p, err := New(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, DefaultBaseURL, p.base, "an empty BaseURL is the public platform")
-	assert.Equal(t, DefaultHoldOff, p.l.holdOff)
 }
 
 func TestProvider_Identity_PlatformHostsAndKey(t *testing.T) {
@@ -79,4 +81,18 @@ func TestUniqueDescription_IsUniqueAndAtMost255Characters(t *testing.T) {
 	assert.Equal(t, 255, len([]rune(long)))
 	assert.True(t, strings.HasPrefix(long, strings.Repeat("漢", 200)))
 	assert.Contains(t, long, " 20240506T070809Z-")
+}
+
+// TestNew_Store_IsRefusedWithWhatToPassInstead: the Cache shares tokens
+// through a Store now; a Store in the Config would be silently unused.
+func TestNew_Store_IsRefusedWithWhatToPassInstead(t *testing.T) {
+	cfg := testConfig("")
+	cfg.Store = store.NewMemory()
+	_, err := New(cfg)
+	require.ErrorIs(t, err, iotauth.ErrBadRequest)
+	assert.Contains(t, err.Error(), "iotauth.NewCache(p, iotauth.WithStore(s))")
+	cfg.Store, cfg.HoldOff = nil, time.Minute
+	_, err = New(cfg)
+	require.ErrorIs(t, err, iotauth.ErrBadRequest)
+	assert.Contains(t, err.Error(), "iotauth.WithHoldOff")
 }

@@ -2,7 +2,6 @@ package cloudstudio
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 
@@ -43,22 +42,9 @@ type createResponse struct {
 	Exception *exception
 }
 
-// create asks the platform for a new token, unless a refused login is
-// latched. A duplicate description, which unique descriptions should
-// prevent, is retried once with a fresh one.
+// create asks the platform for a new token, with a description of its own
+// (the platform refuses two consecutive creations with the same one).
 func (p *Provider) create(ctx context.Context) (*iotauth.Token, error) {
-	if err := p.l.check(p.now()); err != nil {
-		return nil, err
-	}
-	tok, err := p.createOnce(ctx)
-	if errors.Is(err, iotauth.ErrBadRequest) {
-		tok, err = p.createOnce(ctx)
-	}
-	p.l.trip(err, p.now())
-	return tok, err
-}
-
-func (p *Provider) createOnce(ctx context.Context) (*iotauth.Token, error) {
 	var body createRequest
 	body.ClientAccessToken.Description = uniqueDescription(p.desc, p.now())
 	body.ClientAccessToken.ClientID = p.clientID
@@ -79,7 +65,7 @@ func (p *Provider) createOnce(ctx context.Context) (*iotauth.Token, error) {
 // after the creation is an ErrMalformedResponse.
 func parseCreate(c *httpc.Client, res *httpc.Response) (*iotauth.Token, error) {
 	if res.Status != 200 || decodeException(res.Body) != nil {
-		return nil, failure(c, res)
+		return nil, fail(c, res)
 	}
 	var b createResponse
 	if err := c.DecodeJSON(res, &b); err != nil {

@@ -3,7 +3,6 @@ package cloudstudio
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strconv"
 
 	"github.com/iotauth/iotauth"
@@ -21,16 +20,15 @@ type deleteRequest struct {
 	ClientAccessTokenID int64  `json:"clientAccessTokenID"`
 }
 
-// errNoTokenID is returned for a token without a ClientAccessTokenID,
-// which cannot be deleted.
-var errNoTokenID = errors.New("cloudstudio: the token has no ClientAccessTokenID")
-
-// delete deletes t on the platform. A token the platform does not know (or
-// no longer accepts) is an ErrTokenRejected.
+// delete deletes t on the platform. A refusal (FaultCode 8001) is an
+// iotauth.ErrRevokeRefused: the token may live on until its expiry.
 func (p *Provider) delete(ctx context.Context, t *iotauth.Token) error {
+	if t == nil || t.AccessToken == "" {
+		return p.refuse(opDelete, "no token to delete")
+	}
 	id, err := strconv.ParseInt(t.ID, 10, 64)
 	if err != nil || id <= 0 {
-		return errNoTokenID
+		return p.refuse(opDelete, "the token has no ClientAccessTokenID, which the platform needs to delete it")
 	}
 	res, err := p.c.Do(ctx, httpc.Request{Op: opDelete, URL: p.base + deletePath,
 		JSON: &deleteRequest{AccessToken: t.AccessToken, ClientAccessTokenID: id}})
@@ -44,11 +42,16 @@ func (p *Provider) delete(ctx context.Context, t *iotauth.Token) error {
 // empty body) is success, an Exception is a failure.
 func parseDelete(c *httpc.Client, res *httpc.Response) error {
 	if res.Status != 200 || decodeException(res.Body) != nil {
-		return failure(c, res)
+		return fail(c, res)
 	}
 	if len(bytes.TrimSpace(res.Body)) == 0 {
 		return nil
 	}
 	var b map[string]any
 	return c.DecodeJSON(res, &b)
+}
+
+// refuse is a call refused before it was sent.
+func (p *Provider) refuse(op, why string) *iotauth.Error {
+	return &iotauth.Error{Platform: platform, Op: op, Kind: iotauth.ErrBadRequest, Message: why}
 }

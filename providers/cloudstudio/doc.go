@@ -4,16 +4,26 @@
 // Cloud Studio issues long-lived tokens (until 2099-01-01 unless an
 // expiration is asked for) through CreateClientAccessTokenAllIntegrations,
 // which takes the account's e-mail and password, and deletes them through
-// DeleteClientAccessToken. The Provider reuses a stored token instead of
-// creating one per process start, rotates a token that is about to expire
-// as create-new, store, delete-old (so there is always a valid one), makes
-// every description unique (the platform refuses two consecutive creations
-// with the same one), and latches a refused login: three consecutive bad
-// logins lock the account behind a captcha, so it never makes the second.
+// DeleteClientAccessToken. The Provider is protocol only: Token creates a
+// token (with a description of its own, since the platform refuses two
+// consecutive creations with the same one), Refresh rotates one (create the
+// new, then delete the old) and Revoke deletes one. When to do which is the
+// Cache's job:
 //
-// Services take the token in the "Authorization: Bearer" header (the
-// default), in the accessToken query parameter (Config.QueryToken), or, for
-// the services whose request is a JSON object, in the caller's own body
-// from Token's AccessToken. A rejected token is answered with HTTP 500 and
-// FaultCode 8001, which TokenRejected recognizes.
+//	p, _ := cloudstudio.New(cloudstudio.Config{Email: e, Password: pw, ClientID: 79, Description: "billing"})
+//	cache := iotauth.NewCache(p, iotauth.WithStore(store)) // reuse the token across restarts
+//	client := &http.Client{Transport: iotauth.NewTransport(cache, nil)}
+//
+// Three consecutive bad logins lock the account behind a captcha; the Cache
+// latches a refused login (iotauth.WithHoldOff), so it never makes the
+// second. Only the documented refusals are latched; an answer the
+// provider's error table does not know is transient.
+//
+// Service calls (/services/…/*.svc/…, such as
+// DeviceIntegrationService.svc/UpdateDeviceGeolocation) take the token in
+// their JSON body as "accessToken": Authorize writes it there. The HTTP API
+// (/api/v2/…) takes it in the "Authorization: Bearer" header, or the
+// accessToken query parameter (Config.QueryToken). A rejected token is
+// answered with HTTP 500 and FaultCode 8001, which TokenRejected
+// recognizes.
 package cloudstudio

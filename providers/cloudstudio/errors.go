@@ -9,26 +9,45 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// Keys of errorTable. The platform answers every failure with an
-// Exception; its FaultCode names a rejected token (8001), while refused
-// creations are told apart only by their Message, so they get synthetic keys.
+// doc is the document every row of errorTable cites: Cloud Studio's
+// "持久访问令牌" (persistent access tokens) page, seeds file 002.
+const doc = "Cloud Studio, 持久访问令牌 (002_bce036b512fc1630.txt)"
+
+// Keys of errorTable. The platform answers every failure with HTTP 500 and
+// an Exception. Its FaultCode 8001 is documented; refused creations are told
+// apart only by their Message, so they get keys of their own. A key names
+// the call too, because 8001 means something else on each.
 const (
-	faultTokenInvalid = "8001"                 // the access token is invalid or not allowed
-	keyCaptcha        = "create:captcha"       // "Please complete the captcha"
-	keyDuplicate      = "create:duplicate"     // the previous creation had the same description
-	keyLoginRefused   = "create:login-refused" // any other refused creation
+	keyCreateCaptcha     = "create:captcha"     // "Please complete the captcha"
+	keyCreateCredentials = "create:credentials" // a message about the login, e-mail, password or credentials
+	keyCreateDuplicate   = "create:duplicate"   // the previous creation had the same description
+	keyCreate8001        = "create:8001"        // the login may not create tokens for this client
+	keyDelete8001        = "delete:8001"        // the delete was refused
+	keyService8001       = "service:8001"       // the access token is invalid or not allowed
 )
 
-// errorTable maps Cloud Studio's failures to iotauth kinds. A key not
-// listed is mapped by its HTTP status.
+// faultTokenInvalid is the documented FaultCode of "The access token is
+// invalid or it doesn't have sufficient permissions to execute the
+// requested operation".
+const faultTokenInvalid = "8001"
+
+// errorTable is the provider's one classification of Cloud Studio's
+// answers. Anything it does not list (another FaultCode or Message, an
+// answer without an Exception, a gateway's page) is transient
+// (httpc.Unknown): backed off by the Cache, never latched.
 var errorTable = httpc.Table{
-	{Code: faultTokenInvalid, Kind: iotauth.ErrTokenRejected},
-	{Code: keyCaptcha, Kind: iotauth.ErrCaptchaRequired},
-	{Code: keyDuplicate, Kind: iotauth.ErrBadRequest},
-	// The wording for a bad password is not documented: every other
-	// refusal is taken as one and latched, so that the account is never
-	// locked by a second and third attempt.
-	{Code: keyLoginRefused, Kind: iotauth.ErrInvalidCredentials},
+	{Code: keyCreateCaptcha, Kind: iotauth.ErrCaptchaRequired,
+		Doc: doc + ", Considerations › Repeated incorrect credentials: \"Please complete the captcha\""},
+	{Code: keyCreateCredentials, Kind: iotauth.ErrInvalidCredentials,
+		Doc: doc + ", Considerations › Repeated incorrect credentials: incorrect Email / Password (wording undocumented: a message about the login, e-mail, password or credentials, in English or Spanish)"},
+	{Code: keyCreateDuplicate, Kind: iotauth.ErrBadRequest,
+		Doc: doc + ", Considerations › Duplicate description"},
+	{Code: keyCreate8001, Kind: iotauth.ErrForbidden,
+		Doc: doc + ", Deleting › Response: FaultCode 8001, \"doesn't have sufficient permissions\"; Creating › (*) permissions are the user's"},
+	{Code: keyDelete8001, Kind: iotauth.ErrRevokeRefused,
+		Doc: doc + ", Deleting › Response: HTTP 500 \"should be considered a failed request\", FaultCode 8001"},
+	{Code: keyService8001, Kind: iotauth.ErrTokenRejected,
+		Doc: doc + ", Deleting › Response: FaultCode 8001 \"The access token is invalid\"; Platform services … with persistent 访问令牌"},
 }
 
 // captchaAdvice is appended to the captcha error's message.
@@ -57,40 +76,57 @@ func decodeException(body []byte) *exception {
 	return b.Exception
 }
 
-// failure builds the error for a refused call. A 5xx without an Exception
-// is an ErrServer; a refused creation is a credential failure unless it is
-// the duplicate description.
-func failure(c *httpc.Client, res *httpc.Response) error {
+// errorKey names an Exception answered to the call op ("create", "delete"
+// or "service") for errorTable; "" when no row can explain it.
+func errorKey(op string, exc *exception) string {
+	if string(exc.FaultCode) == faultTokenInvalid {
+		return op + ":" + faultTokenInvalid
+	}
+	if op != "create" {
+		return ""
+	}
+	m := strings.ToLower(exc.Message)
+	switch {
+	case strings.Contains(m, "captcha"):
+		return keyCreateCaptcha
+	case strings.Contains(m, "description"):
+		return keyCreateDuplicate
+	case containsAny(m, "password", "credential", "login", "e-mail", "email", "contraseña", "credencial", "usuario"):
+		return keyCreateCredentials
+	}
+	return ""
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// callOf names the table's call for an httpc operation.
+func callOf(op string) string {
+	switch op {
+	case opCreate:
+		return "create"
+	case opDelete:
+		return "delete"
+	}
+	return "service"
+}
+
+// fail builds the error for a refused call.
+func fail(c *httpc.Client, res *httpc.Response) error {
 	exc := decodeException(res.Body)
 	if exc == nil {
-		switch {
-		case res.Status >= 500:
-			return c.Fail(res, iotauth.ErrServer, "", "no Exception in the answer", "")
-		case res.Op == opCreate:
-			return c.Fail(res, errorTable.Kind(keyLoginRefused, res.Status), "", "login refused without an Exception", "")
-		}
-		return c.Fail(res, httpc.StatusKind(res.Status), "", "no Exception in the answer", "")
+		return c.Fail(res, httpc.Unknown(res.Status), "", "no Exception in the answer", "")
 	}
-	key := string(exc.FaultCode)
-	if res.Op == opCreate {
-		key = createKey(exc.Message)
-	}
-	kind := errorTable.Kind(key, res.Status)
+	kind := errorTable.Kind(errorKey(callOf(res.Op), exc), res.Status)
 	msg := exc.Message
 	if kind == iotauth.ErrCaptchaRequired {
 		msg += captchaAdvice
 	}
 	return c.Fail(res, kind, string(exc.FaultCode), msg, "")
-}
-
-// createKey names a refused creation by its message.
-func createKey(message string) string {
-	m := strings.ToLower(message)
-	switch {
-	case strings.Contains(m, "captcha"):
-		return keyCaptcha
-	case strings.Contains(m, "description"):
-		return keyDuplicate
-	}
-	return keyLoginRefused
 }

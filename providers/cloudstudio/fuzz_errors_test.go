@@ -25,7 +25,7 @@ func FuzzFailure(f *testing.F) {
 			op = opCreate
 		}
 		res := &httpc.Response{Op: op, Status: status, Header: http.Header{}, Body: body}
-		err := failure(c, res)
+		err := fail(c, res)
 		var e *iotauth.Error
 		if err == nil || !errors.As(err, &e) || e.Kind == nil {
 			t.Fatalf("untyped failure %v", err)

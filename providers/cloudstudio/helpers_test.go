@@ -2,18 +2,17 @@ package cloudstudio
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
 	"github.com/iotauth/iotauth/iotauthtest"
 )
 
@@ -47,60 +46,6 @@ func newProvider(t *testing.T, srv *iotauthtest.Server, edit func(*Config)) *Pro
 	p, err := New(cfg)
 	require.NoError(t, err)
 	return p
-}
-
-// memStore is an iotauth.Store in memory that can be made to fail and
-// can run a function on each Save.
-type memStore struct {
-	mu     sync.Mutex
-	tokens map[string]*iotauth.Token
-	fail   bool
-	onSave func(*iotauth.Token)
-}
-
-var errStoreDown = errors.New("store unreachable")
-
-func newMemStore() *memStore { return &memStore{tokens: map[string]*iotauth.Token{}} }
-
-func (s *memStore) Load(_ context.Context, key string) (*iotauth.Token, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return nil, errStoreDown
-	}
-	return s.tokens[key], nil
-}
-
-func (s *memStore) Save(_ context.Context, key string, t *iotauth.Token) error {
-	s.mu.Lock()
-	fail, onSave := s.fail, s.onSave
-	if !fail {
-		s.tokens[key] = t
-	}
-	s.mu.Unlock()
-	if fail {
-		return errStoreDown
-	}
-	if onSave != nil {
-		onSave(t)
-	}
-	return nil
-}
-
-func (s *memStore) Delete(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return errStoreDown
-	}
-	delete(s.tokens, key)
-	return nil
-}
-
-func (s *memStore) setFail(v bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail = v
 }
 
 // logBuffer collects log records as text.
@@ -154,3 +99,20 @@ func dashboards(t *testing.T, client interface {
 	require.NoError(t, err)
 	return res.StatusCode, string(b)
 }
+
+// newCountingClient returns an httpc client for srv whose calls answer
+// HTTP 502 instead of reaching srv when fail returns true.
+func newCountingClient(t *testing.T, srv *iotauthtest.Server, fail func() bool) *httpc.Client {
+	t.Helper()
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if fail() {
+			return &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	return httpc.New(platform, &http.Client{Transport: rt})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -39,9 +39,9 @@ func TestCalls_RefuseRedirectsToAnotherOrigin(t *testing.T) {
 		{Name: "delete", Match: redirecttest.Path(deletePath),
 			Prepare: func(t *testing.T, f *redirecttest.Front) func(context.Context) error {
 				p := provider(t, f)
-				_, err := p.Token(context.Background())
+				tok, err := p.Token(context.Background())
 				require.NoError(t, err)
-				return p.Revoke
+				return func(ctx context.Context) error { return p.Revoke(ctx, tok) }
 			}},
 	}, iotauthtest.CloudStudioPassword)
 }

@@ -107,7 +107,7 @@ func TestCreate_DocumentResponse_BecomesTheToken(t *testing.T) {
 	assert.Equal(t, time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), tok.Expiry)
 }
 
-func TestCreate_DuplicateDescription_IsRetriedOnceWithAFreshOne(t *testing.T) {
+func TestCreate_DuplicateDescription_IsBadRequest_AndTheNextCreationUsesAFreshOne(t *testing.T) {
 	p, mt := mockProvider(t, nil)
 	dup := `{"Exception":{"ClassName":"ServiceException","FaultCode":"1","FaultData":"","Message":"A token with the same description already exists"}}`
 	var got []recorded
@@ -119,26 +119,17 @@ func TestCreate_DuplicateDescription_IsRetriedOnceWithAFreshOne(t *testing.T) {
 		}
 		return recordAnd(t, &got, 200, docCreateOK)(req)
 	})
+	_, err := p.Token(context.Background())
+	require.ErrorIs(t, err, iotauth.ErrBadRequest)
+	assert.False(t, iotauth.IsCredentialFailure(err), "not latched")
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "no retry in the provider: the Cache decides")
 	tok, err := p.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "214", tok.ID)
 	require.Len(t, got, 2)
 	d1 := got[0].body["clientAccessToken"].(map[string]any)["Description"]
 	d2 := got[1].body["clientAccessToken"].(map[string]any)["Description"]
-	assert.NotEqual(t, d1, d2, "the retry uses a fresh description")
-}
-
-func TestCreate_DuplicateDescriptionTwice_IsBadRequestNotLatched(t *testing.T) {
-	p, mt := mockProvider(t, nil)
-	dup := `{"Exception":{"ClassName":"ServiceException","FaultCode":"","FaultData":"","Message":"Duplicate description"}}`
-	mt.RegisterResponder(http.MethodPost, mockCreateURL, httpmock.NewStringResponder(500, dup))
-	_, err := p.Token(context.Background())
-	require.ErrorIs(t, err, iotauth.ErrBadRequest)
-	assert.Equal(t, 2, mt.GetTotalCallCount(), "one retry, no more")
-
-	_, err = p.Token(context.Background())
-	require.ErrorIs(t, err, iotauth.ErrBadRequest)
-	assert.Equal(t, 4, mt.GetTotalCallCount(), "a duplicate description is not a credential failure: not latched")
+	assert.NotEqual(t, d1, d2, "every creation has its own description")
 }
 
 func TestCreate_MalformedAnswers_AreErrMalformedResponse(t *testing.T) {
@@ -200,12 +191,12 @@ func TestDelete_Answers_AreMappedByStatusAndException(t *testing.T) {
 	}{
 		{"200 with {}", 200, `{}`, nil},
 		{"200 with an empty body", 200, ``, nil},
-		{"500 with FaultCode 8001", 500, docException8001, iotauth.ErrTokenRejected},
-		{"500 with a numeric FaultCode 8001", 500, `{"Exception":{"FaultCode":8001,"Message":"invalid"}}`, iotauth.ErrTokenRejected},
+		{"500 with FaultCode 8001", 500, docException8001, iotauth.ErrRevokeRefused},
+		{"500 with a numeric FaultCode 8001", 500, `{"Exception":{"FaultCode":8001,"Message":"invalid"}}`, iotauth.ErrRevokeRefused},
 		{"500 with another FaultCode", 500, `{"Exception":{"FaultCode":"9","Message":"boom"}}`, iotauth.ErrServer},
 		{"500 without an Exception", 500, `{"Message":"The server encountered an error"}`, iotauth.ErrServer},
 		{"502 HTML page", 502, `<html>Bad Gateway</html>`, iotauth.ErrServer},
-		{"200 with an Exception", 200, docException8001, iotauth.ErrTokenRejected},
+		{"200 with an Exception", 200, docException8001, iotauth.ErrRevokeRefused},
 		{"200 with an HTML page", 200, `<html>hello</html>`, iotauth.ErrMalformedResponse},
 	}
 	for _, tc := range cases {
@@ -226,6 +217,8 @@ func TestDelete_Answers_AreMappedByStatusAndException(t *testing.T) {
 func TestDelete_TokenWithoutID_IsRefusedWithoutACall(t *testing.T) {
 	p, mt := mockProvider(t, nil)
 	err := p.delete(context.Background(), &iotauth.Token{AccessToken: "tok-123", ID: "abc"})
-	require.ErrorIs(t, err, errNoTokenID)
+	require.ErrorIs(t, err, iotauth.ErrBadRequest)
+	assert.Contains(t, err.Error(), "ClientAccessTokenID")
+	require.ErrorIs(t, p.Revoke(context.Background(), nil), iotauth.ErrBadRequest)
 	assert.Zero(t, mt.GetTotalCallCount())
 }

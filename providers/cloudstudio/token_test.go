@@ -1,9 +1,12 @@
 package cloudstudio
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,33 +16,19 @@ import (
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/iotauthtest"
+	"github.com/iotauth/iotauth/store"
 )
 
-func TestToken_WithoutStore_ReusesTheTokenInMemory(t *testing.T) {
+func TestToken_CreatesAPersistentTokenEachCall(t *testing.T) {
 	srv := newServer(t)
 	p := newProvider(t, srv, nil)
 	a, err := p.Token(context.Background())
 	require.NoError(t, err)
 	b, err := p.Token(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, a.AccessToken, b.AccessToken)
-	assert.Equal(t, int64(1), srv.CloudStudio.Logins())
+	assert.NotEqual(t, a.AccessToken, b.AccessToken, "the provider holds no token: the Cache does")
+	assert.Equal(t, int64(2), srv.CloudStudio.Logins())
 	assert.Equal(t, time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), a.Expiry, "no Expiration: the platform default")
-}
-
-func TestToken_SharedStore_SecondProcessReusesTheStoredToken(t *testing.T) {
-	srv := newServer(t)
-	st := newMemStore()
-	first := newProvider(t, srv, func(c *Config) { c.Store = st })
-	second := newProvider(t, srv, func(c *Config) { c.Store = st })
-
-	a, err := first.Token(context.Background())
-	require.NoError(t, err)
-	b, err := second.Token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, a.AccessToken, b.AccessToken, "a restart or another process does not create a token")
-	assert.Equal(t, int64(1), srv.CloudStudio.Logins())
-	assert.Equal(t, 1, srv.CloudStudio.ActiveTokens())
 }
 
 func TestToken_ExpirationMinutes_GiveTheExpiry(t *testing.T) {
@@ -53,176 +42,190 @@ func TestToken_ExpirationMinutes_GiveTheExpiry(t *testing.T) {
 	assert.Equal(t, list[0].ID, mustAtoi(t, tok.ID))
 }
 
-// A 60-minute token has a 5-minute refresh window: it is reused while more
-// than 6 minutes are left, and rotated after.
-func TestToken_ReuseRule_RotatesWithinOnePointTwoRefreshWindows(t *testing.T) {
-	clk := iotauthtest.NewClock()
-	srv := newServer(t, iotauthtest.WithClock(clk))
-	p := newProvider(t, srv, func(c *Config) { c.Expiration = time.Hour })
-	p.now = clk.Now
-
-	first, err := p.Token(context.Background())
-	require.NoError(t, err)
-	require.Equal(t, 5*time.Minute, iotauth.DefaultRefreshWindow(time.Hour))
-
-	clk.Advance(first.Expiry.Sub(clk.Now()) - 6*time.Minute - time.Second)
-	again, err := p.Token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, first.AccessToken, again.AccessToken, "6 min 1 s left: reused")
-
-	clk.Advance(2 * time.Second)
-	next, err := p.Token(context.Background())
-	require.NoError(t, err)
-	assert.NotEqual(t, first.AccessToken, next.AccessToken, "5 min 59 s left: rotated")
-	assert.Equal(t, int64(2), srv.CloudStudio.Logins())
-	assert.Equal(t, 1, srv.CloudStudio.ActiveTokens(), "the old token was deleted")
-}
-
-func TestRefresh_RotatesWithoutAGap_CreateStoreThenDeleteOld(t *testing.T) {
-	srv := newServer(t)
-	st := newMemStore()
-	p := newProvider(t, srv, func(c *Config) { c.Store = st })
-	old, err := p.Token(context.Background())
-	require.NoError(t, err)
-
-	var oldAtSave, newAtSave int
-	st.onSave = func(tok *iotauth.Token) {
-		oldAtSave, _ = dashboards(t, http.DefaultClient, srv, bearer(old))
-		newAtSave, _ = dashboards(t, http.DefaultClient, srv, bearer(tok))
-	}
-	fresh, err := p.Refresh(context.Background(), old)
-	require.NoError(t, err)
-	assert.NotEqual(t, old.AccessToken, fresh.AccessToken)
-	assert.Equal(t, http.StatusOK, oldAtSave, "the old token still works while the new one is stored")
-	assert.Equal(t, http.StatusOK, newAtSave, "the new token works before it is stored")
-
-	status, _ := dashboards(t, http.DefaultClient, srv, bearer(old))
-	assert.Equal(t, http.StatusInternalServerError, status, "the old token is deleted after")
-	stored, _ := st.Load(context.Background(), p.CacheKey())
-	assert.Equal(t, fresh.AccessToken, stored.AccessToken)
-	assert.Equal(t, 1, srv.CloudStudio.ActiveTokens())
-}
-
-func TestRefresh_AnotherProcessAlreadyRotated_AdoptsItsToken(t *testing.T) {
-	srv := newServer(t)
-	st := newMemStore()
-	a := newProvider(t, srv, func(c *Config) { c.Store = st })
-	b := newProvider(t, srv, func(c *Config) { c.Store = st })
-	old, err := a.Token(context.Background())
-	require.NoError(t, err)
-	rotated, err := a.Refresh(context.Background(), old)
-	require.NoError(t, err)
-
-	got, err := b.Refresh(context.Background(), old)
-	require.NoError(t, err)
-	assert.Equal(t, rotated.AccessToken, got.AccessToken)
-	assert.Equal(t, int64(2), srv.CloudStudio.Logins(), "b did not create a third token")
-}
-
-func TestRefresh_OldTokenAlreadyDeleted_StillRotates(t *testing.T) {
+func TestRefresh_RotatesWithoutAGap_CreateThenDeleteOld(t *testing.T) {
 	srv := newServer(t)
 	p := newProvider(t, srv, nil)
 	old, err := p.Token(context.Background())
 	require.NoError(t, err)
-	srv.CloudStudio.RevokeAll()
 	fresh, err := p.Refresh(context.Background(), old)
-	require.NoError(t, err, "a deletion answered with 8001 does not fail the rotation")
-	status, _ := dashboards(t, http.DefaultClient, srv, bearer(fresh))
-	assert.Equal(t, http.StatusOK, status)
+	require.NoError(t, err)
+	assert.NotEqual(t, old.AccessToken, fresh.AccessToken)
+	list := srv.CloudStudio.Tokens()
+	require.Len(t, list, 1, "the old token was deleted")
+	assert.Equal(t, fresh.AccessToken, list[0].AccessToken)
 }
 
-func TestRevoke_DeletesTheTokenAndRemovesItFromTheStore(t *testing.T) {
+// TestRefresh_DeleteRefused_ReturnsTheNewTokenAndReportsTheOldOne: a delete
+// the platform refuses leaves the old token valid until its expiry (2099);
+// Refresh must not hide it.
+func TestRefresh_DeleteRefused_ReturnsTheNewTokenAndReportsTheOldOne(t *testing.T) {
 	srv := newServer(t)
-	st := newMemStore()
-	p := newProvider(t, srv, func(c *Config) { c.Store = st })
+	p := newProvider(t, srv, nil)
+	old, err := p.Token(context.Background())
+	require.NoError(t, err)
+	srv.CloudStudio.RefuseDeletes(true)
+
+	fresh, err := p.Refresh(context.Background(), old)
+	require.NotNil(t, fresh, "the new token is good")
+	assert.NotEqual(t, old.AccessToken, fresh.AccessToken)
+	require.Error(t, err, "the refusal is reported, not swallowed")
+	require.ErrorIs(t, err, iotauth.ErrRevokeRefused)
+	assert.NotErrorIs(t, err, iotauth.ErrTokenRejected)
+	var e *iotauth.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, opDelete, e.Op)
+	assert.Contains(t, e.Message, "ClientAccessTokenID "+old.ID)
+	assert.Contains(t, e.Message, "2099-01-01")
+	assertNoSecrets(t, err, old.AccessToken, fresh.AccessToken)
+	assert.Equal(t, 2, srv.CloudStudio.ActiveTokens(), "the old token lives on the platform")
+}
+
+func TestRefresh_DeleteUnreachable_ReturnsTheNewTokenAndAServerError(t *testing.T) {
+	srv := newServer(t)
+	p := newProvider(t, srv, nil)
+	old, err := p.Token(context.Background())
+	require.NoError(t, err)
+	// The creation succeeds, the deletion after it meets a 502.
+	calls := 0
+	p.c = newCountingClient(t, srv, func() bool { calls++; return calls == 2 })
+	fresh, err := p.Refresh(context.Background(), old)
+	require.NotNil(t, fresh)
+	require.ErrorIs(t, err, iotauth.ErrServer)
+	var e *iotauth.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, opDelete, e.Op)
+}
+
+func TestRefresh_CreateFails_ReturnsNoTokenAndKeepsTheOld(t *testing.T) {
+	srv := newServer(t)
+	p := newProvider(t, srv, nil)
+	old, err := p.Token(context.Background())
+	require.NoError(t, err)
+	srv.CloudStudio.FailNext(1, http.StatusServiceUnavailable)
+	fresh, err := p.Refresh(context.Background(), old)
+	assert.Nil(t, fresh)
+	require.ErrorIs(t, err, iotauth.ErrServer)
+	assert.Equal(t, opCreate, err.(*iotauth.Error).Op)
+	assert.Equal(t, 1, srv.CloudStudio.ActiveTokens(), "the old token was not deleted")
+}
+
+func TestRefresh_ExpiredOldToken_IsNotDeleted(t *testing.T) {
+	clk := iotauthtest.NewClock()
+	srv := newServer(t, iotauthtest.WithClock(clk))
+	p := newProvider(t, srv, func(c *Config) { c.Expiration = time.Hour })
+	old, err := p.Token(context.Background())
+	require.NoError(t, err)
+	clk.Advance(2 * time.Hour)
+	p.now = clk.Now
+	requests := srv.CloudStudio.Requests()
+	fresh, err := p.Refresh(context.Background(), old)
+	require.NoError(t, err)
+	assert.NotNil(t, fresh)
+	assert.Equal(t, requests+1, srv.CloudStudio.Requests(), "one creation, no deletion")
+}
+
+func TestRevoke_DeletesTheToken(t *testing.T) {
+	srv := newServer(t)
+	p := newProvider(t, srv, nil)
 	tok, err := p.Token(context.Background())
 	require.NoError(t, err)
-
-	require.NoError(t, p.Revoke(context.Background()))
-	status, body := dashboards(t, http.DefaultClient, srv, bearer(tok))
-	assert.Equal(t, http.StatusInternalServerError, status)
-	assert.Contains(t, body, "8001")
-	stored, err := st.Load(context.Background(), p.CacheKey())
-	require.NoError(t, err)
-	assert.Nil(t, stored)
+	require.NoError(t, p.Revoke(context.Background(), tok))
 	assert.Equal(t, 0, srv.CloudStudio.ActiveTokens())
-
-	require.NoError(t, p.Revoke(context.Background()), "nothing left to revoke is not an error")
-	next, err := p.Token(context.Background())
-	require.NoError(t, err)
-	assert.NotEqual(t, tok.AccessToken, next.AccessToken, "a revoked token is not reused")
 }
 
-func TestRevoke_PlatformDown_ReturnsTheErrorAndKeepsTheToken(t *testing.T) {
+func TestRevoke_Refused_IsErrRevokeRefusedWithTheFaultCode(t *testing.T) {
+	srv := newServer(t)
+	p := newProvider(t, srv, nil)
+	tok, err := p.Token(context.Background())
+	require.NoError(t, err)
+	srv.CloudStudio.RefuseDeletes(true)
+	err = p.Revoke(context.Background(), tok)
+	require.ErrorIs(t, err, iotauth.ErrRevokeRefused)
+	var e *iotauth.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "8001", e.Code)
+	assert.Equal(t, opDelete, e.Op)
+	assert.Equal(t, 1, srv.CloudStudio.ActiveTokens())
+	assertNoSecrets(t, err, tok.AccessToken)
+}
+
+func TestRevoke_PlatformDown_IsServerError(t *testing.T) {
 	srv := newServer(t)
 	p := newProvider(t, srv, nil)
 	tok, err := p.Token(context.Background())
 	require.NoError(t, err)
 	srv.CloudStudio.FailNext(1, http.StatusBadGateway)
-	err = p.Revoke(context.Background())
+	err = p.Revoke(context.Background(), tok)
 	require.ErrorIs(t, err, iotauth.ErrServer)
 	assertNoSecrets(t, err, tok.AccessToken)
-	again, err := p.Token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, tok.AccessToken, again.AccessToken)
+	assert.Equal(t, 1, srv.CloudStudio.ActiveTokens())
 }
 
-func TestToken_StoreDown_IsLoggedAndNotFatal(t *testing.T) {
+// TestCache_WithStore_ARestartReusesTheStoredToken: reuse across restarts is
+// the Cache's store adoption, not the provider's.
+func TestCache_WithStore_ARestartReusesTheStoredToken(t *testing.T) {
 	srv := newServer(t)
-	st := newMemStore()
-	st.setFail(true)
-	var logs logBuffer
-	p := newProvider(t, srv, func(c *Config) { c.Store = st; c.Logger = logs.logger() })
-	a, err := p.Token(context.Background())
+	st := store.NewMemory()
+	first := iotauth.NewCache(newProvider(t, srv, nil), iotauth.WithStore(st))
+	a, err := first.Token(context.Background())
 	require.NoError(t, err)
-	b, err := p.Token(context.Background())
+	first.Close()
+
+	second := iotauth.NewCache(newProvider(t, srv, nil), iotauth.WithStore(st))
+	defer second.Close()
+	b, err := second.Token(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, a.AccessToken, b.AccessToken, "the token in memory is reused")
+	assert.Equal(t, a.AccessToken, b.AccessToken, "a restart does not create a token")
 	assert.Equal(t, int64(1), srv.CloudStudio.Logins())
-	assert.Contains(t, logs.String(), "store unreachable")
-	assert.NotContains(t, logs.String(), a.AccessToken)
+	assert.Equal(t, 1, srv.CloudStudio.ActiveTokens())
 }
 
-func TestToken_SaveFailedEarlier_PrefersTheNewerTokenInMemory(t *testing.T) {
-	srv := newServer(t)
-	st := newMemStore()
-	p := newProvider(t, srv, func(c *Config) { c.Store = st })
-	old, err := p.Token(context.Background())
-	require.NoError(t, err)
-	st.setFail(true)
-	fresh, err := p.Refresh(context.Background(), old)
-	require.NoError(t, err)
-	st.setFail(false) // the store still holds the deleted old token
-
-	got, err := p.Token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, fresh.AccessToken, got.AccessToken)
-}
-
-func TestToken_ConcurrentCallers_CreateOneToken(t *testing.T) {
+// TestCache_ThreeServiceCalls_OneTokenNoRotation: service calls carry the
+// token in their JSON body, so a server that reads it there accepts every
+// call: one creation, no rejection, no deletion.
+func TestCache_ThreeServiceCalls_OneTokenNoRotation(t *testing.T) {
 	srv := newServer(t)
 	p := newProvider(t, srv, nil)
-	var wg sync.WaitGroup
-	toks := make([]string, 50)
-	for i := range toks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tok, err := p.Token(context.Background())
-			if assert.NoError(t, err) {
-				toks[i] = tok.AccessToken
-			}
-		}()
+	cache := iotauth.NewCache(p)
+	defer cache.Close()
+	client := &http.Client{Transport: iotauth.NewTransport(cache, nil)}
+	for i := range 3 {
+		body := `{"deviceID":` + strconv.Itoa(i+1) + `,"latitude":40.4052,"longitude":-3.87699}`
+		res, err := client.Post(srv.URL+"/services/gear/DeviceIntegrationService.svc/UpdateDeviceGeolocation",
+			"application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusOK, res.StatusCode)
 	}
-	wg.Wait()
-	for _, s := range toks {
-		assert.Equal(t, toks[0], s)
-	}
-	assert.Equal(t, int64(1), srv.CloudStudio.Logins())
+	assert.Equal(t, int64(1), srv.CloudStudio.Logins(), "one token created")
+	assert.Zero(t, srv.CloudStudio.Rejected())
+	assert.Zero(t, srv.CloudStudio.WrongCarrier())
+	assert.Equal(t, 1, srv.CloudStudio.ActiveTokens(), "nothing rotated")
 }
 
-func bearer(t *iotauth.Token) func(*http.Request) {
-	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+t.AccessToken) }
+// TestCache_ServiceCallWithBody_IsResentWithTheNewTokenAfterARejection: the
+// Transport replays the caller's body, which Authorize rewrites again with
+// the fresh token.
+func TestCache_ServiceCallWithBody_IsResentWithTheNewTokenAfterARejection(t *testing.T) {
+	srv := newServer(t)
+	cache := iotauth.NewCache(newProvider(t, srv, nil))
+	defer cache.Close()
+	client := &http.Client{Transport: iotauth.NewTransport(cache, nil)}
+	post := func() int {
+		body := []byte(`{"deviceID":"[device-1234]","latitude":40.4052,"longitude":-3.87699}`)
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/services/gear/DeviceIntegrationService.svc/UpdateDeviceGeolocation", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	require.Equal(t, http.StatusOK, post())
+	srv.CloudStudio.RevokeAll() // an administrator deleted the token
+	assert.Equal(t, http.StatusOK, post())
+	assert.Equal(t, int64(1), srv.CloudStudio.Rejected())
+	assert.Equal(t, int64(2), srv.CloudStudio.Logins())
 }
 
 func mustAtoi(t *testing.T, s string) int {
@@ -230,4 +233,40 @@ func mustAtoi(t *testing.T, s string) int {
 	n, err := strconv.Atoi(s)
 	require.NoError(t, err)
 	return n
+}
+
+// TestCache_RotationWithARefusedDelete_InstallsTheNewTokenAndReportsIt: the
+// Cache keeps the rotated token and tells its hook and log that the old
+// one still lives on the platform.
+func TestCache_RotationWithARefusedDelete_InstallsTheNewTokenAndReportsIt(t *testing.T) {
+	srv := newServer(t)
+	var mu sync.Mutex
+	var events []iotauth.Event
+	var logs logBuffer
+	cache := iotauth.NewCache(newProvider(t, srv, nil), iotauth.WithLogger(logs.logger()),
+		iotauth.WithHook(func(ev iotauth.Event) { mu.Lock(); events = append(events, ev); mu.Unlock() }))
+	defer cache.Close()
+	old, err := cache.Token(context.Background())
+	require.NoError(t, err)
+	srv.CloudStudio.RefuseDeletes(true)
+	cache.Invalidate(old)
+	fresh, err := cache.Token(context.Background())
+	require.NoError(t, err)
+	assert.NotEqual(t, old.AccessToken, fresh.AccessToken)
+	assert.Equal(t, int64(2), srv.CloudStudio.Logins(), "one rotation, no extra creation")
+
+	mu.Lock()
+	defer mu.Unlock()
+	var warned bool
+	for _, ev := range events {
+		var e *iotauth.Error
+		if errors.As(ev.Err, &e) && e.Op == opDelete {
+			warned = true
+			assert.ErrorIs(t, ev.Err, iotauth.ErrRevokeRefused)
+			assert.Equal(t, fresh.AccessToken, ev.Token.AccessToken)
+		}
+	}
+	assert.True(t, warned, "the hook saw the refused delete")
+	assert.Contains(t, logs.String(), "ClientAccessTokenID "+old.ID)
+	assert.NotContains(t, logs.String(), old.AccessToken)
 }

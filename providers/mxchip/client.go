@@ -53,3 +53,9 @@ func (s platformSource) Invalidate(t *iotauth.Token) {
 func (c *Client) do(ctx context.Context, op, method, path string, form url.Values) (*httpc.Response, error) {
 	return c.http.Do(ctx, httpc.Request{Op: op, Method: method, URL: c.base + path, Form: form})
 }
+
+// required is a call refused before it was sent because the platform
+// requires a parameter it was not given.
+func required(op, why string) *iotauth.Error {
+	return &iotauth.Error{Platform: Platform, Op: op, Kind: iotauth.ErrBadRequest, Message: why}
+}

@@ -134,8 +134,13 @@ func TestClient_EmptyProductList_IsNoProducts(t *testing.T) {
 func TestClient_PermissionWithoutIDs_FailsWithoutACall(t *testing.T) {
 	m := newMock(t, answer(http.StatusOK, docGrant))
 	c := m.p.NewClient(staticToken("a"))
-	require.ErrorContains(t, c.GrantPermission(context.Background(), "", "d"), "clientID and deviceID")
-	require.ErrorContains(t, c.RevokePermission(context.Background(), "c", ""), "clientID and deviceID")
+	for _, err := range []error{c.GrantPermission(context.Background(), "", "d"), c.RevokePermission(context.Background(), "c", "")} {
+		require.ErrorIs(t, err, iotauth.ErrBadRequest)
+		require.ErrorContains(t, err, "client_id (from CreateMQTTClient) and device_id are both required")
+	}
+	_, err := c.CreateMQTTClient(context.Background(), "")
+	require.ErrorIs(t, err, iotauth.ErrBadRequest)
+	require.ErrorContains(t, err, "app_id")
 	assert.Empty(t, m.requests())
 }
 
@@ -194,7 +199,6 @@ func TestClient_EmulatorBadParams_AreBadRequestWithCode10000(t *testing.T) {
 		call          func() error
 	}{
 		{"unknown app", "app_id not found", func() error { _, err := c.CreateMQTTClient(ctx, "no-such-app"); return err }},
-		{"empty app id", "app_id is required", func() error { _, err := c.CreateMQTTClient(ctx, ""); return err }},
 		{"grant to unknown client", "client_id not found", func() error { return c.GrantPermission(ctx, "no-such-client", "d") }},
 		{"revoke a permission never granted", "client_id not found", func() error { return c.RevokePermission(ctx, "no-such-client", "d") }},
 	} {
@@ -286,7 +290,7 @@ func TestClient_TokenThatStaysExpired_IsTokenRejectedWithCode10100(t *testing.T)
 }
 
 func TestClient_EmulatorFaults_AreTypedErrors(t *testing.T) {
-	internal := fault{"internal error with HTTP 200", func(e *iotauthtest.MXCHIP) { e.InternalErrorNext(1) }, iotauth.ErrServer, 200, "10050"}
+	internal := fault{"internal error with HTTP 200", func(e *iotauthtest.MXCHIP) { e.ErrorNext(1, "10050") }, iotauth.ErrServer, 200, "10050"}
 	for _, tc := range append([]fault{internal}, faults...) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, c := loggedInClient(t)

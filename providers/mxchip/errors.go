@@ -2,7 +2,6 @@ package mxchip
 
 import (
 	"encoding/json"
-	"net/http"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
@@ -17,14 +16,18 @@ const (
 	codeTokenError   = "10101"
 )
 
-// errTable maps meta.code to a kind. A code it does not know is mapped by
-// the HTTP status, and to ErrBadRequest when the status is a success: the
-// platform answers business errors with HTTP 200.
-var errTable = httpc.Table{
-	{Code: codeTokenExpired, Kind: iotauth.ErrTokenRejected},
-	{Code: codeTokenError, Kind: iotauth.ErrTokenRejected},
-	{Code: codeBadParams, Kind: iotauth.ErrBadRequest},
-	{Code: codeInternal, Kind: iotauth.ErrServer},
+// doc is the document every row of errorTable cites.
+const doc = "MXCHIP v3 open API (004_eaa5de85ac968f65.txt), 错误码"
+
+// errorTable is the provider's one classification of meta.code. The
+// platform documents no code for refused client credentials, so nothing
+// here is a credential failure; a code it does not list is transient
+// (httpc.Unknown), never latched.
+var errorTable = httpc.Table{
+	{Code: codeTokenExpired, Kind: iotauth.ErrTokenRejected, Doc: doc + ": 10100 token过期 (token expired)"},
+	{Code: codeTokenError, Kind: iotauth.ErrTokenRejected, Doc: doc + ": 10101 token错误 (token error)"},
+	{Code: codeBadParams, Kind: iotauth.ErrBadRequest, Doc: doc + ": 10000 参数错误 (bad parameters, see message)"},
+	{Code: codeInternal, Kind: iotauth.ErrServer, Doc: doc + ": 10050 内部错误 (internal error)"},
 }
 
 // envelope is the body of every answer.
@@ -38,22 +41,25 @@ type envelope struct {
 
 // decode checks res's envelope and decodes its data into out (skipped when
 // out is nil). meta.code decides success whatever the HTTP status; a body
-// that is not an envelope is an ErrMalformedResponse.
+// that is not an envelope is an ErrMalformedResponse on a success status
+// and transient on an error status (a gateway's page).
 func decode(c *httpc.Client, res *httpc.Response, out any) error {
 	var env envelope
 	if err := c.DecodeJSON(res, &env); err != nil {
+		if res.Status >= 400 {
+			return c.Fail(res, httpc.Unknown(res.Status), "", "no platform envelope", "")
+		}
 		return err
 	}
 	if env.Meta == nil || env.Meta.Code == "" {
+		if res.Status >= 400 {
+			return c.Fail(res, httpc.Unknown(res.Status), "", "no meta.code", "")
+		}
 		return c.Malformed(res, "missing meta.code")
 	}
 	code := string(env.Meta.Code)
 	if code != codeOK {
-		kind := errTable.Kind(code, res.Status)
-		if res.Status < http.StatusBadRequest && kind == iotauth.ErrMalformedResponse {
-			kind = iotauth.ErrBadRequest
-		}
-		return c.Fail(res, kind, code, env.Meta.Message, "")
+		return c.Fail(res, errorTable.Kind(code, res.Status), code, env.Meta.Message, "")
 	}
 	if out == nil {
 		return nil
@@ -71,5 +77,6 @@ func rejectionCode(body []byte) bool {
 	if json.Unmarshal(body, &env) != nil || env.Meta == nil {
 		return false
 	}
-	return errTable.Kind(string(env.Meta.Code), http.StatusOK) == iotauth.ErrTokenRejected
+	r, ok := errorTable.Rule(string(env.Meta.Code))
+	return ok && r.Kind == iotauth.ErrTokenRejected
 }

@@ -148,7 +148,7 @@ var faults = []fault{
 	{"5xx with the internal error body", func(e *iotauthtest.MXCHIP) { e.FailNext(1, http.StatusServiceUnavailable) }, iotauth.ErrServer, 503, "10050"},
 	{"connection reset", func(e *iotauthtest.MXCHIP) { e.ResetNext(1) }, iotauth.ErrServer, 0, ""},
 	{"malformed JSON", func(e *iotauthtest.MXCHIP) { e.MalformedNext(1) }, iotauth.ErrMalformedResponse, 200, ""},
-	{"HTML error page", func(e *iotauthtest.MXCHIP) { e.HTMLNext(1) }, iotauth.ErrMalformedResponse, 502, ""},
+	{"HTML error page", func(e *iotauthtest.MXCHIP) { e.HTMLNext(1) }, iotauth.ErrServer, 502, ""},
 	{"body over 10 MiB", func(e *iotauthtest.MXCHIP) { e.HugeNext(1) }, iotauth.ErrMalformedResponse, 200, ""},
 }
 

@@ -52,6 +52,9 @@ type mqttClientData struct {
 // CreateMQTTClient creates an MQTT client for the application appID
 // registered in the MXCHIP console.
 func (c *Client) CreateMQTTClient(ctx context.Context, appID string) (*MQTTClient, error) {
+	if appID == "" {
+		return nil, required("CreateMQTTClient", "app_id (the application id registered in the MXCHIP console) is required")
+	}
 	res, err := c.do(ctx, "CreateMQTTClient", http.MethodPost, mqttClientPath, url.Values{"app_id": {appID}})
 	if err != nil {
 		return nil, err

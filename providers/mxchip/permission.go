@@ -2,7 +2,6 @@ package mxchip
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 )
@@ -24,7 +23,7 @@ func (c *Client) RevokePermission(ctx context.Context, clientID, deviceID string
 
 func (c *Client) permission(ctx context.Context, op, method, clientID, deviceID string) error {
 	if clientID == "" || deviceID == "" {
-		return errors.New("mxchip: " + op + ": clientID and deviceID are required")
+		return required(op, "client_id (from CreateMQTTClient) and device_id are both required")
 	}
 	res, err := c.do(ctx, op, method, permissionPath, url.Values{"client_id": {clientID}, "device_id": {deviceID}})
 	if err != nil {

@@ -115,7 +115,7 @@ func TestToken_MetaCodeDecides_WhateverTheHTTPStatus(t *testing.T) {
 		{"10101 with HTTP 200", 200, `{"meta":{"message":"token is error","code":10101},"data":{}}`, iotauth.ErrTokenRejected, "10101"},
 		{"10050 with HTTP 500", 500, `{"meta":{"message":"internal error","code":10050},"data":{}}`, iotauth.ErrServer, "10050"},
 		{"10000 with HTTP 400", 400, `{"meta":{"message":"bad","code":"10000"},"data":{}}`, iotauth.ErrBadRequest, "10000"},
-		{"unknown code with HTTP 200", 200, `{"meta":{"message":"something","code":12345},"data":{}}`, iotauth.ErrBadRequest, "12345"},
+		{"unknown code with HTTP 200", 200, `{"meta":{"message":"something","code":12345},"data":{}}`, iotauth.ErrServer, "12345"},
 		{"unknown code with HTTP 503", 503, `{"meta":{"message":"busy","code":12345},"data":{}}`, iotauth.ErrServer, "12345"},
 		{"unknown code with HTTP 429", 429, `{"meta":{"message":"slow down","code":12346}}`, iotauth.ErrRateLimited, "12346"},
 		{"code 0 with HTTP 200 but no token", 200, `{"meta":{"message":"ok","code":0},"data":{}}`, iotauth.ErrMalformedResponse, ""},
@@ -192,4 +192,33 @@ func TestToken_EmulatorLatency_StopsAtTheContextDeadline(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Nil(t, tok)
 	assert.EqualValues(t, 0, srv.MXCHIP.Logins())
+}
+
+// TestToken_EveryDocumentedCode_MapsToItsKind answers each documented
+// meta.code through the emulator (HTTP 200, as the platform does): none is
+// a credential failure, and an unknown code is transient.
+func TestToken_EveryDocumentedCode_MapsToItsKind(t *testing.T) {
+	want := map[string]error{
+		"10000": iotauth.ErrBadRequest,
+		"10050": iotauth.ErrServer,
+		"10100": iotauth.ErrTokenRejected,
+		"10101": iotauth.ErrTokenRejected,
+		"10999": iotauth.ErrServer,
+	}
+	srv, p := emulator(t)
+	documented := srv.MXCHIP.Errors()
+	require.Len(t, want, len(documented)+1)
+	for _, d := range append(documented, iotauthtest.DocumentedError{Code: "10999", Status: http.StatusOK}) {
+		srv.MXCHIP.ErrorNext(1, d.Code)
+		_, err := p.Token(context.Background())
+		require.ErrorIs(t, err, want[d.Code], d.Code)
+		assert.False(t, iotauth.IsCredentialFailure(err), d.Code)
+		var ie *iotauth.Error
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, d.Code, ie.Code)
+		assert.Equal(t, d.Status, ie.HTTPStatus)
+	}
+	for _, r := range errorTable {
+		assert.NotEmpty(t, r.Doc, r.Code)
+	}
 }

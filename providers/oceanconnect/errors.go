@@ -7,19 +7,29 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// errorTable maps OceanConnect's error codes to iotauth kinds. A code not
-// listed is mapped by its HTTP status.
+// The documents errorTable cites.
+const (
+	docSDK  = "Huawei OceanConnect, Authentication (SDK view, 000_f876dde04b029562.txt), Error Codes"
+	docREST = "Huawei OceanConnect, Authentication (REST view, 001_53cb74a095a0812c.txt), Error Code"
+	docAPI  = "Huawei OceanConnect API reference, northbound error codes"
+	capture = "real-server capture: refreshToken with a bad refresh token, HTTP 401"
+)
+
+// errorTable is the provider's one classification of OceanConnect's
+// error_code values. A code it does not list, or an error answer without a
+// code, is transient (httpc.Unknown): backed off, never latched.
 var errorTable = httpc.Table{
-	{Code: "100208", Kind: iotauth.ErrInvalidCredentials}, // appId or secret is not right
-	{Code: "100247", Kind: iotauth.ErrForbidden},          // application frozen
-	{Code: "100449", Kind: iotauth.ErrForbidden},          // no permission (frozen)
-	{Code: "100203", Kind: iotauth.ErrForbidden},          // application does not exist
-	{Code: "100217", Kind: iotauth.ErrForbidden},          // application not authorized
-	{Code: "102202", Kind: iotauth.ErrBadRequest},         // mandatory parameter missing
-	{Code: "50400", Kind: iotauth.ErrBadRequest},          // invalid input
-	{Code: "1010009", Kind: iotauth.ErrRateLimited},       // throttled
-	{Code: "50252", Kind: iotauth.ErrServer},              // internal server error
-	{Code: "1010005", Kind: iotauth.ErrTokenRejected},     // invalid access token
+	{Code: "100208", Kind: iotauth.ErrInvalidCredentials, Doc: docREST + ": 401 100208 appId or secret is incorrect"},
+	{Code: "100247", Kind: iotauth.ErrForbidden, Doc: docSDK + ": 400 100247 the application has been frozen"},
+	{Code: "100449", Kind: iotauth.ErrForbidden, Doc: docREST + ": 400 100449 the user has no operation permission"},
+	{Code: "100203", Kind: iotauth.ErrForbidden, Doc: docAPI + ": 100203 the application does not exist"},
+	{Code: "100217", Kind: iotauth.ErrForbidden, Doc: docAPI + ": 100217 the application is not authorized"},
+	{Code: "102202", Kind: iotauth.ErrBadRequest, Doc: docREST + ": 400 102202 mandatory parameter null or empty"},
+	{Code: "50400", Kind: iotauth.ErrBadRequest, Doc: docAPI + ": 50400 invalid input"},
+	{Code: "1010009", Kind: iotauth.ErrRateLimited, Doc: docAPI + ": 1010009 app throttle exceeded"},
+	{Code: "50252", Kind: iotauth.ErrServer, Doc: docREST + ": 500 50252 internal server error"},
+	{Code: "1010005", Kind: iotauth.ErrTokenRejected, Doc: docAPI + ": 403 1010005 invalid access token"},
+	{Code: "100006", Kind: iotauth.ErrTokenRejected, Doc: capture + " (log in again)"},
 }
 
 // errorBody is the platform's error answer.
@@ -32,16 +42,16 @@ type errorBody struct {
 const requestIDHeader = "X-Request-Id"
 
 // fail builds the error for a refused call: the kind comes from the
-// error_code, or from the HTTP status when the body has none. An error body
-// that is not JSON (a gateway's HTML page) is an ErrMalformedResponse.
+// error_code; an answer without one (an empty body, a gateway's page) is
+// transient.
 func (p *Provider) fail(res *httpc.Response) error {
 	reqID := res.Header.Get(requestIDHeader)
 	if len(bytes.TrimSpace(res.Body)) == 0 {
-		return p.c.Fail(res, httpc.StatusKind(res.Status), "", "", reqID)
+		return p.c.Fail(res, httpc.Unknown(res.Status), "", "no error body", reqID)
 	}
 	var b errorBody
 	if err := p.c.DecodeJSON(res, &b); err != nil {
-		return err
+		return p.c.Fail(res, httpc.Unknown(res.Status), "", "no platform error body", reqID)
 	}
 	return p.failWith(res, b)
 }
@@ -49,10 +59,5 @@ func (p *Provider) fail(res *httpc.Response) error {
 // failWith builds the error for a decoded error body.
 func (p *Provider) failWith(res *httpc.Response, b errorBody) error {
 	code := string(b.Code)
-	status := res.Status
-	if status < 400 {
-		// An error body with a success status: map by code alone.
-		status = 0
-	}
-	return p.c.Fail(res, errorTable.Kind(code, status), code, string(b.Desc), res.Header.Get(requestIDHeader))
+	return p.c.Fail(res, errorTable.Kind(code, res.Status), code, string(b.Desc), res.Header.Get(requestIDHeader))
 }

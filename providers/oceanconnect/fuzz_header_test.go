@@ -21,6 +21,7 @@ func FuzzHeader(f *testing.F) {
 		}
 		tok := &iotauth.Token{AccessToken: access, TokenType: tokenType}
 		h := p.Describe().Header(tok)
+		//lint:ignore SA1008 app_key is sent spelled as the platform documents it, not canonicalized
 		if v := h[appKeyHeader]; len(v) != 1 || v[0] != appID {
 			t.Fatalf("app_key %q", v)
 		}
@@ -30,7 +31,9 @@ func FuzzHeader(f *testing.F) {
 		if len(h) != 2 {
 			t.Fatalf("%d headers", len(h))
 		}
+		//lint:ignore SA1008 app_key is sent spelled as the platform documents it, not canonicalized
 		h[appKeyHeader][0] = "changed"
+		//lint:ignore SA1008 app_key is sent spelled as the platform documents it, not canonicalized
 		if p.Describe().Header(tok)[appKeyHeader][0] != appID {
 			t.Fatal("the header map is shared between calls")
 		}

@@ -30,8 +30,10 @@ func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
 	return p.tokenFrom(res)
 }
 
-// tokenResponse is the answer to a login or a refresh. Real servers send
-// expiresIn as a string and tokenType as "Bearer " with a trailing space.
+// tokenResponse is the answer to a login or a refresh. The documents and
+// real servers disagree, so every shape seen is accepted: expiresIn as a
+// string ("3600", the REST example) or a number (the SDK view), tokenType
+// "Bearer ", "bearer" or "BEARER", refreshToken a string, null or absent.
 type tokenResponse struct {
 	AccessToken  string        `json:"accessToken"`
 	RefreshToken string        `json:"refreshToken"`

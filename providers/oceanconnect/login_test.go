@@ -41,36 +41,37 @@ func TestLogin_WrongSecret_IsInvalidCredentials(t *testing.T) {
 	assert.True(t, iotauth.IsCredentialFailure(err))
 }
 
-// TestLogin_EveryPlatformCode_MapsToItsKind goes through every code of the
-// platform's table against the emulator.
-func TestLogin_EveryPlatformCode_MapsToItsKind(t *testing.T) {
-	cases := []struct {
-		status int
-		code   string
-		kind   error
-	}{
-		{401, "100208", iotauth.ErrInvalidCredentials},
-		{400, "100247", iotauth.ErrForbidden},
-		{400, "100449", iotauth.ErrForbidden},
-		{403, "100203", iotauth.ErrForbidden},
-		{403, "100217", iotauth.ErrForbidden},
-		{400, "102202", iotauth.ErrBadRequest},
-		{400, "50400", iotauth.ErrBadRequest},
-		{429, "1010009", iotauth.ErrRateLimited},
-		{500, "50252", iotauth.ErrServer},
-		{403, "1010005", iotauth.ErrTokenRejected},
-		{503, "99999", iotauth.ErrServer},             // unknown code: by status
-		{400, "99999", iotauth.ErrBadRequest},         // unknown code: by status
-		{401, "99999", iotauth.ErrInvalidCredentials}, // unknown code: by status
+// TestLogin_EveryDocumentedCode_MapsToItsKind goes through every error the
+// emulator answers, with its documented HTTP status, and checks the
+// deliberate mapping of each; an unknown code is transient whatever its
+// status.
+func TestLogin_EveryDocumentedCode_MapsToItsKind(t *testing.T) {
+	want := map[string]error{
+		"100208":  iotauth.ErrInvalidCredentials,
+		"100247":  iotauth.ErrForbidden,
+		"100449":  iotauth.ErrForbidden,
+		"100203":  iotauth.ErrForbidden,
+		"100217":  iotauth.ErrForbidden,
+		"102202":  iotauth.ErrBadRequest,
+		"50400":   iotauth.ErrBadRequest,
+		"1010009": iotauth.ErrRateLimited,
+		"50252":   iotauth.ErrServer,
+		"1010005": iotauth.ErrTokenRejected,
+		"100006":  iotauth.ErrTokenRejected,
+		"99999":   iotauth.ErrServer, // unknown: transient, never latched
 	}
 	srv, p := emulated(t)
-	for _, c := range cases {
-		t.Run(c.code+"_"+http.StatusText(c.status), func(t *testing.T) {
-			srv.OceanConnect.RefuseNext(1, c.status, c.code)
+	documented := srv.OceanConnect.Errors()
+	require.Len(t, want, len(documented)+1, "every documented code has a deliberate kind")
+	for _, d := range append(documented, iotauthtest.DocumentedError{Code: "99999", Status: 500}) {
+		t.Run(d.Code, func(t *testing.T) {
+			kind, ok := want[d.Code]
+			require.True(t, ok, "no expected kind for %s", d.Code)
+			srv.OceanConnect.ErrorNext(1, d.Code)
 			_, err := p.Token(t.Context())
-			e := requireKind(t, err, c.kind)
-			assert.Equal(t, c.code, e.Code)
-			assert.Equal(t, c.status, e.HTTPStatus)
+			e := requireKind(t, err, kind)
+			assert.Equal(t, d.Code, e.Code)
+			assert.Equal(t, d.Status, e.HTTPStatus)
 		})
 	}
 	assert.Zero(t, srv.OceanConnect.Logins())
@@ -96,7 +97,7 @@ func TestLogin_Faults_AreTypedErrors(t *testing.T) {
 		{"502", func() { srv.OceanConnect.FailNext(1, http.StatusBadGateway) }, iotauth.ErrServer},
 		{"reset", func() { srv.OceanConnect.ResetNext(1) }, iotauth.ErrServer},
 		{"malformed JSON", func() { srv.OceanConnect.MalformedNext(1) }, iotauth.ErrMalformedResponse},
-		{"HTML page", func() { srv.OceanConnect.HTMLNext(1) }, iotauth.ErrMalformedResponse},
+		{"HTML page", func() { srv.OceanConnect.HTMLNext(1) }, iotauth.ErrServer},
 		{"body over 10 MiB", func() { srv.OceanConnect.HugeNext(1) }, iotauth.ErrMalformedResponse},
 	}
 	for _, c := range cases {

@@ -97,11 +97,13 @@ func TestFail_ErrorBodyVariants(t *testing.T) {
 		code   string
 	}{
 		{"numeric code", 401, `{"error_code":100208,"error_desc":"AppId or secret is not right."}`, iotauth.ErrInvalidCredentials, "100208"},
-		{"empty body", 401, ``, iotauth.ErrInvalidCredentials, ""},
+		{"empty body 401", 401, ``, iotauth.ErrServer, ""},
+		{"unknown code 401", 401, `{"error_code":"99999"}`, iotauth.ErrServer, "99999"},
+		{"unknown code 403", 403, `{"error_code":"99999"}`, iotauth.ErrServer, "99999"},
 		{"empty body 503", 503, ``, iotauth.ErrServer, ""},
 		{"no code", 500, `{}`, iotauth.ErrServer, ""},
-		{"html", 502, `<html>Bad Gateway</html>`, iotauth.ErrMalformedResponse, ""},
-		{"bad json", 400, `{"error_code":`, iotauth.ErrMalformedResponse, ""},
+		{"html", 502, `<html>Bad Gateway</html>`, iotauth.ErrServer, ""},
+		{"bad json", 400, `{"error_code":`, iotauth.ErrServer, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -125,4 +127,11 @@ func TestFail_RequestIDHeader_IsKept(t *testing.T) {
 	require.True(t, errors.As(p.fail(res), &e))
 	assert.Equal(t, "req-42", e.RequestID)
 	assert.Contains(t, e.Error(), "req-42")
+}
+
+func TestErrorTable_EveryRowCitesItsDocument(t *testing.T) {
+	for _, r := range errorTable {
+		assert.NotEmpty(t, r.Doc, r.Code)
+		assert.NotNil(t, r.Kind, r.Code)
+	}
 }

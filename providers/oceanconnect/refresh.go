@@ -2,7 +2,6 @@ package oceanconnect
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/iotauth/iotauth"
@@ -21,12 +20,13 @@ type refreshRequest struct {
 
 // Refresh renews old with its refresh token (POST
 // /iocm/app/sec/v1.1.0/refreshToken) and returns the new token, which makes
-// old invalid. Without a refresh token it logs in.
+// old invalid. Without a refresh token it logs in: an empty refresh token
+// is never sent.
 //
-// A refused refresh is an ErrTokenRejected, never a credential failure: the
-// platform answers 100208 for a stale refresh token too (a login elsewhere
-// makes it stale), so the caller should log in with Token, as iotauth.Cache
-// does, and only a refused login means the credentials are wrong.
+// A refresh token the platform refuses (HTTP 401, error_code 100006) is an
+// ErrTokenRejected: log in with Token, as iotauth.Cache does. A new token
+// without a refresh token (null or absent in the answer) is refreshed by a
+// login next time.
 func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.Token, error) {
 	if old == nil || old.RefreshToken == "" {
 		return p.Token(ctx)
@@ -41,16 +41,5 @@ func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.To
 	if err != nil {
 		return nil, err
 	}
-	t, err := p.tokenFrom(res)
-	if err != nil {
-		var e *iotauth.Error
-		if errors.As(err, &e) && iotauth.IsCredentialFailure(e) {
-			e.Kind = iotauth.ErrTokenRejected
-		}
-		return nil, err
-	}
-	if t.RefreshToken == "" {
-		t.RefreshToken = old.RefreshToken
-	}
-	return t, nil
+	return p.tokenFrom(res)
 }

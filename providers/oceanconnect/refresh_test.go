@@ -27,7 +27,7 @@ func TestRefresh_RenewsTheTokenAndInvalidatesTheOld(t *testing.T) {
 	assert.EqualValues(t, 1, srv.OceanConnect.Logins())
 }
 
-func TestRefresh_StaleRefreshToken_IsTokenRejectedNotInvalidCredentials(t *testing.T) {
+func TestRefresh_StaleRefreshToken_Is100006TokenRejected(t *testing.T) {
 	srv, p := emulated(t)
 	old, err := p.Token(t.Context())
 	require.NoError(t, err)
@@ -36,20 +36,30 @@ func TestRefresh_StaleRefreshToken_IsTokenRejectedNotInvalidCredentials(t *testi
 
 	_, err = p.Refresh(t.Context(), old)
 	e := requireKind(t, err, iotauth.ErrTokenRejected, old.AccessToken, old.RefreshToken)
-	assert.Equal(t, "100208", e.Code, "the platform's code is kept")
+	assert.Equal(t, "100006", e.Code, "the platform's code is kept")
+	assert.Equal(t, http.StatusUnauthorized, e.HTTPStatus)
 	assert.Equal(t, "refresh", e.Op)
-	assert.NotErrorIs(t, err, iotauth.ErrInvalidCredentials)
-	assert.False(t, iotauth.IsCredentialFailure(err), "a refused refresh must never be latched")
+	assert.False(t, iotauth.IsCredentialFailure(err), "a refused refresh token must never be latched")
 	assert.Zero(t, srv.OceanConnect.Refreshes())
 }
 
-func TestRefresh_FrozenApplication_IsNotLatched(t *testing.T) {
+func TestRefresh_WrongSecret_IsInvalidCredentials(t *testing.T) {
+	srv, good := emulated(t)
+	old, err := good.Token(t.Context())
+	require.NoError(t, err)
+	bad := newProvider(t, srv.URL, "wrong-secret")
+	_, err = bad.Refresh(t.Context(), old)
+	e := requireKind(t, err, iotauth.ErrInvalidCredentials, "wrong-secret")
+	assert.Equal(t, "100208", e.Code, "100208 is the documented refusal of the appId/secret pair")
+}
+
+func TestRefresh_FrozenApplication_IsForbidden(t *testing.T) {
 	srv, p := emulated(t)
 	old, err := p.Token(t.Context())
 	require.NoError(t, err)
 	srv.OceanConnect.SetFrozen(true)
 	_, err = p.Refresh(t.Context(), old)
-	requireKind(t, err, iotauth.ErrTokenRejected)
+	requireKind(t, err, iotauth.ErrForbidden)
 	_, err = p.Token(t.Context())
 	requireKind(t, err, iotauth.ErrForbidden)
 }
@@ -106,4 +116,40 @@ func TestCache_WrongSecret_IsLatchedAfterOneLogin(t *testing.T) {
 		requireKind(t, err, iotauth.ErrInvalidCredentials, "wrong-secret")
 	}
 	assert.EqualValues(t, 1, srv.OceanConnect.Requests(), "the refusal is latched: no second login")
+}
+
+// TestShapes_EveryRealWorldAnswer_GivesAUsableToken runs a login, a refresh
+// and a call through a Cache and Transport against every token answer shape
+// seen from real servers. Without a refresh token the Cache logs in again
+// and never sends an empty refresh token.
+func TestShapes_EveryRealWorldAnswer_GivesAUsableToken(t *testing.T) {
+	for _, shape := range iotauthtest.OceanConnectShapes() {
+		t.Run(shape.Name, func(t *testing.T) {
+			srv, p := emulated(t)
+			srv.OceanConnect.SetShape(shape)
+			tok, err := p.Token(t.Context())
+			require.NoError(t, err)
+			assert.Equal(t, "Bearer", tok.Type())
+			assert.Equal(t, time.Hour, tok.Expiry.Sub(tok.IssuedAt))
+			assert.Equal(t, shape.RefreshToken == "", tok.RefreshToken != "")
+
+			next, err := p.Refresh(t.Context(), tok)
+			require.NoError(t, err)
+			assert.True(t, srv.OceanConnect.ValidToken(next.AccessToken))
+			if shape.RefreshToken != "" {
+				assert.Zero(t, srv.OceanConnect.Refreshes(), "no refresh token: a login, not an empty refresh")
+				assert.EqualValues(t, 2, srv.OceanConnect.Logins())
+			} else {
+				assert.EqualValues(t, 1, srv.OceanConnect.Refreshes())
+			}
+
+			cache := iotauth.NewCache(p)
+			defer cache.Close()
+			client := &http.Client{Transport: iotauth.NewTransport(cache, nil)}
+			res, err := client.Get(srv.URL + "/iocm/app/dm/v1.4.0/devices")
+			require.NoError(t, err)
+			res.Body.Close()
+			assert.Equal(t, http.StatusOK, res.StatusCode)
+		})
+	}
 }
