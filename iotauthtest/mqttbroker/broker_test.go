@@ -72,28 +72,28 @@ func applyRW(t *testing.T, e *env) *iotauth.Token {
 func TestBroker_TokenLogin_RWForm(t *testing.T) {
 	e := start(t)
 	tok := applyRW(t, e)
-	l := e.ali.TokenLogin("GID_b@@@1", tok)
+	l := e.ali.TokenLogin("GID_broker@@@1", tok)
 	wrong := l
 	wrong.Password = iotauth.Secret("R|" + tok.AccessToken + "|W|" + tok.AccessToken)
 	_, err := client(t, wrong, nil)
 	require.Error(t, err)
 	_, err = client(t, l, nil)
 	require.NoError(t, err)
-	assert.Equal(t, mqttbroker.Counts{Connects: 2, Refused: 1}, e.b.Counts("GID_b@@@1"))
-	assert.Equal(t, map[string]string{"RW": tok.AccessToken}, e.b.Tokens("GID_b@@@1"))
+	assert.Equal(t, mqttbroker.Counts{Connects: 2, Refused: 1}, e.b.Counts("GID_broker@@@1"))
+	assert.Equal(t, map[string]string{"RW": tok.AccessToken}, e.b.Tokens("GID_broker@@@1"))
 }
 
 // Signature and device-credential logins are checked against the account
 // and the registered credentials.
 func TestBroker_SignatureAndDeviceCredential(t *testing.T) {
 	e := start(t)
-	_, err := client(t, e.ali.SignatureLogin("GID_b@@@sig"), nil)
+	_, err := client(t, e.ali.SignatureLogin("GID_broker@@@sig"), nil)
 	require.NoError(t, err)
-	bad := e.ali.SignatureLogin("GID_b@@@sig")
-	bad.ClientID = "GID_b@@@other"
+	bad := e.ali.SignatureLogin("GID_broker@@@sig")
+	bad.ClientID = "GID_broker@@@other"
 	_, err = client(t, bad, nil)
 	require.Error(t, err, "the signature binds the client id")
-	cred, err := e.ali.DeviceCredential(context.Background(), "GID_b@@@dc")
+	cred, err := e.ali.DeviceCredential(context.Background(), "GID_broker@@@dc")
 	require.NoError(t, err)
 	_, err = client(t, cred.MQTTLogin(), nil)
 	require.NoError(t, err)
@@ -106,15 +106,15 @@ func TestBroker_Upload(t *testing.T) {
 	e := start(t)
 	tok := applyRW(t, e)
 	notices := make(chan string, 4)
-	c, err := client(t, e.ali.TokenLogin("GID_b@@@up", tok), notices)
+	c, err := client(t, e.ali.TokenLogin("GID_broker@@@up", tok), notices)
 	require.NoError(t, err)
 	next := applyRW(t, e)
 	payload, _ := json.Marshal(map[string]string{"token": next.AccessToken, "type": "RW"})
 	pub := c.Publish(alimqtt.TopicUploadToken, 1, false, payload)
 	require.True(t, pub.WaitTimeout(5*time.Second), "PUBACK")
 	require.NoError(t, pub.Error())
-	assert.Equal(t, next.AccessToken, e.b.Tokens("GID_b@@@up")["RW"])
-	assert.Equal(t, 1, e.b.Counts("GID_b@@@up").Uploads)
+	assert.Equal(t, next.AccessToken, e.b.Tokens("GID_broker@@@up")["RW"])
+	assert.Equal(t, 1, e.b.Counts("GID_broker@@@up").Uploads)
 
 	payload, _ = json.Marshal(map[string]string{"token": next.AccessToken, "type": "R"})
 	c.Publish(alimqtt.TopicUploadToken, 1, false, payload)
@@ -124,7 +124,7 @@ func TestBroker_Upload(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no invalid-token notice")
 	}
-	require.Eventually(t, func() bool { return !e.b.Connected("GID_b@@@up") }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return !e.b.Connected("GID_broker@@@up") }, 5*time.Second, 10*time.Millisecond)
 }
 
 // A token about to expire gets one expiry notice; a revoked one an invalid
@@ -134,7 +134,7 @@ func TestBroker_ExpiryNotice_AndRevocation(t *testing.T) {
 	tok, err := e.ali.ApplyToken(context.Background(), []string{"parent/#"}, "R", time.Now().Add(61*time.Second))
 	require.NoError(t, err)
 	notices := make(chan string, 4)
-	_, err = client(t, e.ali.TokenLogin("GID_b@@@exp", tok), notices)
+	_, err = client(t, e.ali.TokenLogin("GID_broker@@@exp", tok), notices)
 	require.NoError(t, err)
 	select {
 	case n := <-notices:
@@ -149,7 +149,7 @@ func TestBroker_ExpiryNotice_AndRevocation(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no invalid-token notice")
 	}
-	require.Eventually(t, func() bool { return !e.b.Connected("GID_b@@@exp") }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return !e.b.Connected("GID_broker@@@exp") }, 5*time.Second, 10*time.Millisecond)
 }
 
 // Token mode clients may publish and subscribe only within their tokens'
@@ -158,7 +158,7 @@ func TestBroker_TokenACL(t *testing.T) {
 	e := start(t)
 	r, err := e.ali.ApplyToken(context.Background(), []string{"parent/#"}, "R", time.Now().Add(time.Hour))
 	require.NoError(t, err)
-	c, err := client(t, e.ali.TokenLogin("GID_b@@@acl", r), nil)
+	c, err := client(t, e.ali.TokenLogin("GID_broker@@@acl", r), nil)
 	require.NoError(t, err)
 	sub := c.Subscribe("parent/a", 1, nil)
 	require.True(t, sub.WaitTimeout(5*time.Second))
@@ -167,16 +167,16 @@ func TestBroker_TokenACL(t *testing.T) {
 	require.True(t, sub.WaitTimeout(5*time.Second))
 	assert.GreaterOrEqual(t, sub.(*mqtt.SubscribeToken).Result()["other/a"], byte(0x80), "outside the resources")
 	c.Publish("parent/a", 1, false, "x") // a read token may not publish: dropped
-	require.Eventually(t, func() bool { return !e.b.Connected("GID_b@@@acl") }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return !e.b.Connected("GID_broker@@@acl") }, 5*time.Second, 10*time.Millisecond)
 }
 
 // Kick drops a connected client.
 func TestBroker_Kick(t *testing.T) {
 	e := start(t)
-	c, err := client(t, e.ali.SignatureLogin("GID_b@@@kick"), nil)
+	c, err := client(t, e.ali.SignatureLogin("GID_broker@@@kick"), nil)
 	require.NoError(t, err)
-	require.True(t, e.b.Kick("GID_b@@@kick"))
-	require.Eventually(t, func() bool { return !c.IsConnectionOpen() && !e.b.Connected("GID_b@@@kick") },
+	require.True(t, e.b.Kick("GID_broker@@@kick"))
+	require.Eventually(t, func() bool { return !c.IsConnectionOpen() && !e.b.Connected("GID_broker@@@kick") },
 		5*time.Second, 10*time.Millisecond)
-	assert.False(t, e.b.Kick("GID_b@@@kick"), "nobody left to kick")
+	assert.False(t, e.b.Kick("GID_broker@@@kick"), "nobody left to kick")
 }

@@ -20,7 +20,7 @@ func TestTokenMQTTSource_PasswordByType_RefusalReplacesTheTokens(t *testing.T) {
 	c, srv := emulated(t)
 	r := iotauth.NewCache(c.TokenSource([]string{"parent/a"}, "R", time.Hour))
 	w := iotauth.NewCache(c.TokenSource([]string{"parent/a"}, "W", 30*time.Minute))
-	src := c.TokenMQTTSource("GID_a@@@1", w, r)
+	src := c.TokenMQTTSource("GID_test@@@1", w, r)
 	ctx := context.Background()
 	l, err := src.MQTTLogin(ctx)
 	require.NoError(t, err)
@@ -51,8 +51,8 @@ func TestTokenMQTTSource_BadTokens(t *testing.T) {
 	c, _ := emulated(t)
 	ctx := context.Background()
 	r := iotauth.NewCache(c.TokenSource([]string{"parent/a"}, "R", time.Hour))
-	for _, src := range []iotauth.MQTTSource{c.TokenMQTTSource("GID_a@@@1"), c.TokenMQTTSource("GID_a@@@1", r, r),
-		c.TokenMQTTSource("GID_a@@@1", nil)} {
+	for _, src := range []iotauth.MQTTSource{c.TokenMQTTSource("GID_test@@@1"), c.TokenMQTTSource("GID_test@@@1", r, r),
+		c.TokenMQTTSource("GID_test@@@1", nil)} {
 		_, err := src.MQTTLogin(ctx)
 		require.ErrorIs(t, err, iotauth.ErrBadRequest)
 	}
@@ -67,7 +67,7 @@ func TestTokenUploads_OnePerToken(t *testing.T) {
 	assert.Equal(t, map[string]string{"token": "t2", "type": "W"}, up)
 	assert.Equal(t, "$SYS/uploadToken", msgs[0].Topic)
 	c, _ := emulated(t)
-	rn := c.TokenMQTTSource("GID_a@@@1").(iotauth.MQTTRenewer).MQTTRenewal()
+	rn := c.TokenMQTTSource("GID_test@@@1").(iotauth.MQTTRenewer).MQTTRenewal()
 	assert.Equal(t, "$SYS/tokenExpireNotice", rn.ExpiringTopic)
 	assert.Equal(t, "$SYS/tokenInvalidNotice", rn.InvalidTopic)
 }
@@ -77,12 +77,12 @@ func TestTokenUploads_OnePerToken(t *testing.T) {
 func TestDeviceCredentialSource_RefusalReadsTheCredentialAgain(t *testing.T) {
 	c, srv := emulated(t)
 	ctx := context.Background()
-	src := c.DeviceCredentialSource("GID_a@@@1")
+	src := c.DeviceCredentialSource("GID_test@@@1")
 	l, err := src.MQTTLogin(ctx)
 	require.NoError(t, err)
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
 	other := emulatedWith(t, srv, func(*alimqtt.Config) {})
-	_, err = other.RefreshDeviceCredential(ctx, "GID_a@@@1") // another process rotates the secret
+	_, err = other.RefreshDeviceCredential(ctx, "GID_test@@@1") // another process rotates the secret
 	require.NoError(t, err)
 	src.Refused(l)
 	next, err := src.MQTTLogin(ctx)
@@ -99,7 +99,7 @@ func TestConfig_MQTTPorts(t *testing.T) {
 	c := emulatedWith(t, srv, func(cfg *alimqtt.Config) {
 		cfg.MQTTHost, cfg.MQTTPort, cfg.MQTTTLSPort = "127.0.0.1", 1999, -1
 	})
-	l := c.SignatureLogin("GID_a@@@1")
+	l := c.SignatureLogin("GID_test@@@1")
 	assert.Equal(t, "tcp://127.0.0.1:1999", l.BrokerURL())
 	assert.Zero(t, l.TLSPort)
 	_, err := alimqtt.New(alimqtt.Config{RegionID: "r", AccessKeyID: "a", AccessKeySecret: "s", InstanceID: "i", MQTTPort: 70000})
