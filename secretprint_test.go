@@ -103,6 +103,9 @@ func TestNoExportedTypePrintsASecret(t *testing.T) {
 		{Type: "iotauth.MQTTLogin", Value: func(*testing.T) any {
 			return iotauth.MQTTLogin{Host: "h", Port: 1883, ClientID: "c", Username: "u", Password: secret}
 		}},
+		{Type: "iotauth.MQTTMessage", Value: func(*testing.T) any {
+			return iotauth.MQTTMessage{Topic: "$SYS/uploadToken", Payload: secret}
+		}},
 		{Type: "iotauth.Event", Value: func(*testing.T) any {
 			return iotauth.Event{Platform: "p", Op: "login", Token: sentinelToken()}
 		}},

@@ -22,6 +22,11 @@ require (
 )
 
 require (
+	github.com/mochi-mqtt/server/v2 v2.7.9 // indirect
+	github.com/rs/xid v1.4.0 // indirect
+)
+
+require (
 	cloud.google.com/go/compute/metadata v0.9.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -29,6 +34,8 @@ require (
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/iotauth/iotauth/iotauthtest/mqttbroker v0.0.0-00010101000000-000000000000
+	github.com/iotauth/iotauth/pahomqtt v0.0.0-00010101000000-000000000000
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.70.1 // indirect
@@ -53,3 +60,7 @@ require (
 )
 
 replace github.com/iotauth/iotauth/otel => ../otel
+
+replace github.com/iotauth/iotauth/iotauthtest/mqttbroker => ../iotauthtest/mqttbroker
+
+replace github.com/iotauth/iotauth/pahomqtt => ../pahomqtt

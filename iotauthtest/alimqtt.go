@@ -209,22 +209,33 @@ func (e *Alibaba) AcceptsMQTTLogin(clientID, username, password string) bool {
 	return false
 }
 
-// tokenPasswordValid checks a "R|tok", "W|tok" or "R|t1|W|t2" password:
-// every token must be live and grant the action it is given for.
+// tokenPasswordValid checks a token mode password: "R|tok", "W|tok",
+// "RW|tok" or several of them ("R|t1|W|t2"), at most one token per type,
+// each live and of the type it was applied for (Actions "R", "W", "R,W").
 func (e *Alibaba) tokenPasswordValid(password string) bool {
 	f := strings.Split(password, "|")
 	if len(f) == 0 || len(f)%2 != 0 {
 		return false
 	}
 	now := e.cfg.clock.Now()
+	seen := map[string]bool{}
 	for i := 0; i < len(f); i += 2 {
 		t, ok := e.tokens[f[i+1]]
-		if !ok || t.revoked || !now.Before(t.expire) || (f[i] != "R" && f[i] != "W") ||
-			!strings.Contains(t.actions, f[i]) {
+		if !ok || t.revoked || !now.Before(t.expire) || seen[f[i]] || alibabaTokenType(t.actions) != f[i] {
 			return false
 		}
+		seen[f[i]] = true
 	}
 	return true
+}
+
+// alibabaTokenType is the password type of a token applied for with actions.
+func alibabaTokenType(actions string) string {
+	switch actions {
+	case "R,W", "W,R":
+		return "RW"
+	}
+	return actions
 }
 
 func (e *Alibaba) serve(w http.ResponseWriter, r *http.Request) {

@@ -217,7 +217,9 @@ func TestAlibaba_Tokens_ExpireOnTheEmulatorClock_AndCanBeRevoked(t *testing.T) {
 	require.NotEmpty(t, short.Token)
 	assert.True(t, query(short.Token))
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin("GID_test@@@1", "Token|"+iotauthtest.AlibabaAccessKeyID+"|"+iotauthtest.AlibabaInstanceID,
-		"R|"+short.Token+"|W|"+short.Token))
+		"RW|"+short.Token))
+	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("GID_test@@@1", "Token|"+iotauthtest.AlibabaAccessKeyID+"|"+iotauthtest.AlibabaInstanceID,
+		"R|"+short.Token+"|W|"+short.Token), "an R,W token goes as RW, not as R and W")
 	clk.Advance(6 * time.Minute)
 	assert.False(t, query(short.Token), "expired on the emulator clock")
 	assert.True(t, query(long.Token))

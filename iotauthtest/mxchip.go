@@ -87,6 +87,7 @@ type MXCHIP struct {
 	clients  map[string]*MXCHIPClient
 	perms    map[[2]string]bool // {client id, device id}
 	products []MXCHIPProduct
+	broker   mxchipBroker // where created MQTT clients connect, when set
 }
 
 func newMXCHIP(cfg *config) *MXCHIP {
@@ -260,6 +261,7 @@ func (e *MXCHIP) createClient(w http.ResponseWriter, p url.Values) {
 		SSLPort:   1884,
 	}
 	e.mu.Lock()
+	e.broker.apply(c)
 	e.clients[c.ClientID] = c
 	e.mu.Unlock()
 	mxchipWrite(w, mxchipOK, "mqtt info", c)

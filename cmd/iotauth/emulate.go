@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iotauth/iotauth/iotauthtest"
+	"github.com/iotauth/iotauth/iotauthtest/mqttbroker"
 )
 
 // emulatorRegion is the Alibaba region the demo and emulate use.
@@ -27,7 +28,8 @@ func newEmulateCmd() *cobra.Command {
 		Use:   "emulate [--addr 127.0.0.1:8743] [--token-ttl 1h] [--tls]",
 		Short: "Serve the platform emulators until interrupted",
 		Long: `Serve the OceanConnect, MXCHIP, Cloud Studio and Alibaba Cloud MQTT
-emulators on one address, and print the settings (base URLs and the test
+emulators on one address and an MQTT broker emulator beside them (printed
+as IOTAUTH_MQTT_BROKER), and print the settings (base URLs and the test
 credentials the emulators accept) as IOTAUTH_* variables, so that iotauth's
 other commands or your own service can be pointed at it (see the example:
 the settings are complete once the "# ready" line is printed).
@@ -57,6 +59,11 @@ to a file that IOTAUTH_CA_FILE names. Stops on SIGINT or SIGTERM.`,
 			}
 			srv := iotauthtest.NewServer(opts...)
 			defer srv.Close()
+			broker, err := mqttbroker.Start(srv)
+			if err != nil {
+				return failure(fmt.Errorf("emulate: MQTT broker: %w", err))
+			}
+			defer broker.Close()
 			caFile := ""
 			if useTLS {
 				dir, err := os.MkdirTemp("", "iotauth-emulate-")
@@ -71,7 +78,7 @@ to a file that IOTAUTH_CA_FILE names. Stops on SIGINT or SIGTERM.`,
 					return failure(err)
 				}
 			}
-			printEmulatorSettings(cmd.OutOrStdout(), srv.URL, caFile)
+			printEmulatorSettings(cmd.OutOrStdout(), srv.URL, caFile, broker)
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "# stopped")
 			return nil
@@ -83,9 +90,13 @@ to a file that IOTAUTH_CA_FILE names. Stops on SIGINT or SIGTERM.`,
 	return cmd
 }
 
-// printEmulatorSettings prints the emulators' settings as shell exports.
-func printEmulatorSettings(w io.Writer, url, caFile string) {
+// printEmulatorSettings prints the emulators' settings as shell exports,
+// and the MQTT broker emulator's address.
+func printEmulatorSettings(w io.Writer, url, caFile string, b *mqttbroker.Broker) {
 	fmt.Fprintf(w, "# iotauth emulators for oceanconnect, mxchip, cloudstudio and alimqtt on %s\n", url)
+	fmt.Fprintf(w, "# MQTT broker emulator on tcp://%s and ssl://%s:%d (self-signed); MXCHIP MQTT clients connect to it\n",
+		b.Addr(), b.Host, b.TLSPort)
+	fmt.Fprintf(w, "export IOTAUTH_MQTT_BROKER=tcp://%s\n", b.Addr())
 	fmt.Fprintln(w, "# settings and test credentials:")
 	for _, v := range emulatorVars(url, caFile) {
 		fmt.Fprintf(w, "export %s=%s\n", v[0], shellQuote(v[1]))

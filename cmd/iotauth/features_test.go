@@ -53,7 +53,7 @@ func TestFlags_OnlyThoseTheCommandsPlatformsRead(t *testing.T) {
 	for cmd, tc := range map[string]struct{ has, lacks []string }{
 		"token":  {[]string{"--resources", "--email", "--app-id"}, []string{"--device", "--mqtt-host"}},
 		"header": {[]string{"--email", "--app-id", "--client-id"}, []string{"--resources", "--region", "--device"}},
-		"mqtt":   {[]string{"--device", "--mqtt-host", "--app-id", "--client-id"}, []string{"--email", "--resources", "--description"}},
+		"mqtt":   {[]string{"--device", "--mqtt-host", "--app-id", "--client-id", "--resources", "--mode"}, []string{"--email", "--description"}},
 		"revoke": {[]string{"--device", "--email", "--client-id"}, []string{"--resources", "--app-id", "--mqtt-host", "--description"}},
 	} {
 		r := cli(t, nil, cmd, "--help")

@@ -3,22 +3,39 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/iotauth/iotauth"
 )
 
-func newMQTTCmd(getenv func(string) string) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "mqtt --platform alimqtt|mxchip",
-		Short: "Print an MQTT login: host, ports, client id, username and password",
-		Long: `Print what an MQTT client needs to connect to the platform's broker.
+// The Alibaba Cloud MQTT login modes of 'iotauth mqtt'.
+const (
+	modeDeviceCredential = "device-credential"
+	modeSignature        = "signature"
+	modeToken            = "token"
+)
 
-alimqtt: the device credential of --device (GroupID@@@DeviceID), registered
-if the device has none, turned into the DeviceCredential|... username and its
-signed password.
-mxchip: a new MQTT client created for the application --app-id.
+func newMQTTCmd(getenv func(string) string) *cobra.Command {
+	var mode string
+	cmd := &cobra.Command{
+		Use:   "mqtt --platform alimqtt|mxchip [--mode device-credential|signature|token]",
+		Short: "Print an MQTT login: host, ports, client id, username and password",
+		Long: `Print what an MQTT client needs for its next CONNECT to the platform's broker.
+
+alimqtt, by --mode (or IOTAUTH_ALIMQTT_MODE):
+  device-credential (default): the device credential of --device
+    (GroupID@@@DeviceID), registered if the device has none, as the
+    DeviceCredential|... username and its signed password;
+  signature: the AccessKey's Signature|... login of --device;
+  token: a token for --resources and --actions (R, W or R,W), as the
+    Token|... username and the password by token type (RW|token for R,W),
+    with the token's expiry.
+mxchip: the MQTT client of the application --app-id. With --store-dir the
+client is created once and reused by later runs; without it, each run
+creates one.
 
 The password is printed: it is the point of the command.`,
 		Args: noArgs,
@@ -31,52 +48,80 @@ The password is printed: it is the point of the command.`,
 			if err != nil {
 				return err
 			}
-			login, err := mqttLogin(cmd, s)
+			if !cmd.Flags().Changed("mode") {
+				if m := getenv("IOTAUTH_ALIMQTT_MODE"); m != "" {
+					mode = m
+				}
+			}
+			src, err := mqttSource(cmd, s, mode)
 			if err != nil {
 				return err
 			}
-			return printMQTTLogin(cmd, login, format == formatJSON)
+			login, err := src.MQTTLogin(cmd.Context())
+			if err != nil {
+				return platformError(err)
+			}
+			return printMQTTLogin(cmd, s.platform, login, format == formatJSON)
 		},
 	}
 	addOptionFlags(cmd)
+	cmd.Flags().StringVar(&mode, "mode", modeDeviceCredential, "alimqtt: login mode: device-credential, signature or token (or IOTAUTH_ALIMQTT_MODE)")
 	addFormatFlag(cmd, formatPlain, formatPlain, formatJSON)
 	return cmd
 }
 
-// mqttLogin obtains the MQTT login of the configured platform.
-func mqttLogin(cmd *cobra.Command, s *settings) (iotauth.MQTTLogin, error) {
-	ctx := cmd.Context()
+// mqttSource builds the MQTT login source of the configured platform.
+func mqttSource(cmd *cobra.Command, s *settings, mode string) (iotauth.MQTTSource, error) {
+	st, err := s.tokenStore()
+	if err != nil {
+		return nil, err
+	}
+	// The command reports a failure itself; its caches' other warnings go
+	// to standard error.
+	opts := []iotauth.CacheOption{iotauth.WithLogger(slog.New(warnings{cmd.ErrOrStderr()}))}
+	if st != nil {
+		opts = append(opts, iotauth.WithStore(st))
+	}
 	switch s.platform {
 	case "alimqtt":
-		device, err := s.need("device")
-		if err != nil {
-			return iotauth.MQTTLogin{}, err
-		}
 		c, err := s.aliMQTT()
 		if err != nil {
-			return iotauth.MQTTLogin{}, err
+			return nil, err
 		}
-		cred, err := c.DeviceCredential(ctx, device)
+		if mode == modeToken {
+			ts, err := s.aliTokenSource(c)
+			if err != nil {
+				return nil, err
+			}
+			device, err := s.need("device")
+			if err != nil {
+				return nil, err
+			}
+			return c.TokenMQTTSource(device, iotauth.NewCache(ts, opts...)), nil
+		}
+		device, err := s.need("device")
 		if err != nil {
-			return iotauth.MQTTLogin{}, platformError(err)
+			return nil, err
 		}
-		return cred.MQTTLogin(), nil
+		switch mode {
+		case modeDeviceCredential:
+			return c.DeviceCredentialSource(device, opts[0]), nil
+		case modeSignature:
+			return c.SignatureSource(device, opts[0]), nil
+		}
+		return nil, &usageError{fmt.Sprintf("mqtt: --mode %q is not device-credential, signature or token", mode)}
 	case "mxchip":
 		appID, err := s.need("app_id")
 		if err != nil {
-			return iotauth.MQTTLogin{}, err
+			return nil, err
 		}
 		p, err := s.mxchip()
 		if err != nil {
-			return iotauth.MQTTLogin{}, err
+			return nil, err
 		}
-		mc, err := p.NewClient(commandCache(cmd, p)).CreateMQTTClient(ctx, appID)
-		if err != nil {
-			return iotauth.MQTTLogin{}, platformError(err)
-		}
-		return mc.MQTTLogin(), nil
+		return p.NewClient(iotauth.NewCache(p, opts...)).MQTTSource(appID, opts[0]), nil
 	}
-	return iotauth.MQTTLogin{}, &usageError{fmt.Sprintf("mqtt: %s has no MQTT logins; use --platform alimqtt or mxchip", s.platform)}
+	return nil, &usageError{fmt.Sprintf("mqtt: %s has no MQTT logins; use --platform alimqtt or mxchip", s.platform)}
 }
 
 // platformError keeps an *iotauth.Error as it is and marks anything else as
@@ -89,20 +134,27 @@ func platformError(err error) error {
 	return failure(err)
 }
 
-func printMQTTLogin(cmd *cobra.Command, l iotauth.MQTTLogin, asJSON bool) error {
+func printMQTTLogin(cmd *cobra.Command, platform string, l iotauth.MQTTLogin, asJSON bool) error {
 	out := cmd.OutOrStdout()
+	var expiry *time.Time
+	if !l.Expiry.IsZero() {
+		e := l.Expiry.UTC()
+		expiry = &e
+	}
 	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Host     string `json:"host"`
-			Port     int    `json:"port,omitempty"`
-			TLSPort  int    `json:"tls_port,omitempty"`
-			ClientID string `json:"client_id"`
-			Username string `json:"username"`
-			Password string `json:"password"`
-			Broker   string `json:"broker"`
-		}{l.Host, l.Port, l.TLSPort, l.ClientID, l.Username, string(l.Password), l.BrokerURL()})
+			Platform string     `json:"platform"`
+			Host     string     `json:"host"`
+			Port     int        `json:"port,omitempty"`
+			TLSPort  int        `json:"tls_port,omitempty"`
+			ClientID string     `json:"client_id"`
+			Username string     `json:"username"`
+			Password string     `json:"password"`
+			Broker   string     `json:"broker"`
+			Expiry   *time.Time `json:"expiry,omitempty"`
+		}{platform, l.Host, l.Port, l.TLSPort, l.ClientID, l.Username, string(l.Password), l.BrokerURL(), expiry})
 	}
 	fmt.Fprintf(out, "host:      %s\n", l.Host)
 	if l.Port != 0 {
@@ -113,5 +165,8 @@ func printMQTTLogin(cmd *cobra.Command, l iotauth.MQTTLogin, asJSON bool) error 
 	}
 	fmt.Fprintf(out, "client id: %s\nusername:  %s\npassword:  %s\nbroker:    %s\n",
 		l.ClientID, l.Username, string(l.Password), l.BrokerURL())
+	if expiry != nil {
+		fmt.Fprintf(out, "expires:   %s\n", expiry.Format(time.RFC3339))
+	}
 	return nil
 }

@@ -76,9 +76,9 @@ var options = []option{
 	{"instance_id", "instance-id", []use{{"alimqtt", "MQTT instance id", aliCmds}}},
 	{"mqtt_host", "mqtt-host", []use{{"alimqtt", "MQTT broker host (default {instance}.mqtt.aliyuncs.com)", []string{"mqtt"}}}},
 	{"device", "device", []use{{"alimqtt", "device client id, GroupID@@@DeviceID", []string{"mqtt", "revoke"}}}},
-	{"resources", "resources", []use{{"alimqtt", "comma-separated topics the token grants, such as demo/#", []string{"token"}}}},
-	{"actions", "actions", []use{{"alimqtt", "actions the token grants: R, W or R,W", []string{"token"}}}},
-	{"lifetime", "lifetime", []use{{"alimqtt", "token lifetime", []string{"token"}}}},
+	{"resources", "resources", []use{{"alimqtt", "comma-separated topics the token grants, such as demo/#", []string{"token", "mqtt"}}}},
+	{"actions", "actions", []use{{"alimqtt", "actions the token grants: R, W or R,W", []string{"token", "mqtt"}}}},
+	{"lifetime", "lifetime", []use{{"alimqtt", "token lifetime", []string{"token", "mqtt"}}}},
 }
 
 // usageFor is the flag's help on command cmd: what it means on each of the

@@ -15,7 +15,8 @@ const Platform = "alimqtt"
 // APIVersion is the onsmqtt OpenAPI version the client speaks.
 const APIVersion = "2020-04-20"
 
-// The MQTT broker ports of an instance.
+// The MQTT broker ports of an instance, the defaults of Config.MQTTPort and
+// Config.MQTTTLSPort.
 const (
 	MQTTPort    = 1883
 	MQTTTLSPort = 8883
@@ -45,6 +46,11 @@ type Config struct {
 	// MQTTHost is the broker host put in MQTT logins; default
 	// {InstanceID}.mqtt.aliyuncs.com.
 	MQTTHost string
+	// MQTTPort and MQTTTLSPort are the broker's plain and TLS ports put in
+	// MQTT logins; default MQTTPort and MQTTTLSPort, -1 for a broker
+	// without one (a private endpoint, a test broker).
+	MQTTPort    int
+	MQTTTLSPort int
 	// HTTPClient makes the calls (for TLS settings, proxies, timeouts);
 	// default a client with a 30 s timeout.
 	HTTPClient *http.Client
@@ -95,6 +101,15 @@ func New(cfg Config) (*Client, error) {
 	)
 	if err == nil && cfg.MQTTHost != "" {
 		err = f.Hostname("MQTTHost", cfg.MQTTHost)
+	}
+	switch {
+	case err != nil:
+	case !validPort(cfg.MQTTPort):
+		err = f.Err("MQTTPort", "must be -1 (none), 0 (default) or a port number")
+	case !validPort(cfg.MQTTTLSPort):
+		err = f.Err("MQTTTLSPort", "must be -1 (none), 0 (default) or a port number")
+	case cfg.MQTTPort < 0 && cfg.MQTTTLSPort < 0:
+		err = f.Err("MQTTTLSPort", "cannot be -1 when MQTTPort is -1 too")
 	}
 	if err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ type DeviceCredential struct {
 	CreateTime            time.Time // zero when the platform did not say
 	UpdateTime            time.Time // changes when the secret is refreshed
 
-	host string // the broker, from Config.MQTTHost
+	broker broker // from the Config
 }
 
 // credentialAnswer is the answer of Register, Get and RefreshDeviceCredential.
@@ -112,7 +112,7 @@ func (c *Client) decodeCredential(res *httpc.Response, clientID string) (*Device
 		DeviceAccessKeySecret: iotauth.Secret(d.DeviceAccessKeySecret),
 		CreateTime:            msTime(d.CreateTime),
 		UpdateTime:            msTime(d.UpdateTime),
-		host:                  c.cfg.MQTTHost,
+		broker:                c.broker(),
 	}, nil
 }
 

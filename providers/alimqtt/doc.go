@@ -17,6 +17,10 @@
 //     (*Client).TokenLogin; wrap the source in iotauth.NewCache to renew the
 //     token ahead of its ExpireTime.
 //
+// For MQTT clients that reconnect and must renew tokens on a live
+// connection, SignatureSource, DeviceCredentialSource and TokenMQTTSource
+// give an iotauth.MQTTSource for the pahomqtt and autopahomqtt adapters.
+//
 // Inputs the platform refuses are refused before the call, with the
 // platform's rule in the error: a ClientId that is not GroupID@@@DeviceID
 // of at most 64 characters with a Group ID starting GID_ or GID-, a token

@@ -59,7 +59,10 @@ func TestTokenLogin_PasswordForms(t *testing.T) {
 		{[]*iotauth.Token{r}, "R|t1"},
 		{[]*iotauth.Token{w}, "W|t2"},
 		{[]*iotauth.Token{w, r}, "R|t1|W|t2"},
-		{[]*iotauth.Token{rw}, "R|t3|W|t3"},
+		{[]*iotauth.Token{rw}, "RW|t3"},
+		{[]*iotauth.Token{rw, w, r}, "R|t1|W|t2|RW|t3"},
+		{[]*iotauth.Token{r, {AccessToken: "t4", Scope: "R"}}, "R|t1"},
+		{[]*iotauth.Token{nil, {AccessToken: "t5", Scope: "X"}, w}, "W|t2"},
 	}
 	for _, tc := range cases {
 		l := alimqtt.TokenLogin("LTAIid", "post-cn-1", "GID_test@@@1", tc.tokens...)
@@ -89,6 +92,22 @@ func TestLogins_SignatureAndToken_AreAcceptedByTheBroker(t *testing.T) {
 		&iotauth.Token{AccessToken: w.AccessToken, Scope: "R"})
 	assert.False(t, srv.Alibaba.AcceptsMQTTLogin(swapped.ClientID, swapped.Username, string(swapped.Password)),
 		"a write token is no read token")
+}
+
+// An R,W token goes as RW|tok; the broker refuses it as R|tok|W|tok and
+// under a single type.
+func TestTokenLogin_ReadWriteToken_IsTypeRW(t *testing.T) {
+	c, srv := emulated(t)
+	rw, err := c.ApplyToken(context.Background(), []string{"parent/a"}, "R,W", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	l := c.TokenLogin("GID_a@@@1", rw)
+	assert.Equal(t, "RW|"+rw.AccessToken, string(l.Password))
+	assert.Equal(t, rw.Expiry, l.Expiry)
+	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
+	for _, wrong := range []string{"R|" + rw.AccessToken + "|W|" + rw.AccessToken, "R|" + rw.AccessToken,
+		"W|" + rw.AccessToken, "RW|" + rw.AccessToken + "|RW|" + rw.AccessToken} {
+		assert.False(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, wrong), wrong)
+	}
 }
 
 func TestTokenSource_ThroughCache_OneApplyTokenForManyCallers(t *testing.T) {

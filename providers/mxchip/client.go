@@ -15,6 +15,7 @@ import (
 type Client struct {
 	base string
 	http *httpc.Client
+	ts   iotauth.TokenSource // as given to NewClient
 }
 
 // NewClient returns a Client that takes tokens from ts, normally
@@ -29,7 +30,7 @@ func (p *Provider) NewClient(ts iotauth.TokenSource) *Client {
 		hc = &c
 	}
 	hc.Transport = iotauth.NewTransport(platformSource{ts, p}, hc.Transport)
-	return &Client{base: p.base, http: httpc.New(Platform, hc, string(p.secret))}
+	return &Client{base: p.base, http: httpc.New(Platform, hc, string(p.secret)), ts: ts}
 }
 
 // platformSource is ts as the Transport should see it on MXCHIP: described

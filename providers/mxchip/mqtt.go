@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
@@ -97,3 +98,69 @@ func parseMQTTClient(c *httpc.Client, res *httpc.Response) (*MQTTClient, error) 
 }
 
 func validPort(p httpc.FlexInt) bool { return p.Set && p.V > 0 && p.V <= 65535 }
+
+// MQTTSource is the login of an MQTT client created for the application
+// appID, as an iotauth.MQTTSource. The MQTT client is created once, on the
+// first login, and reused by every connect; when the Cache given to
+// NewClient has a Store, the client is kept there too, so that another
+// process or a restart reuses it instead of creating another. After the
+// broker refuses a login, a new MQTT client is created (a client's password
+// cannot be changed on the platform). opts configure the source's Cache
+// (see iotauth.NewMQTTSource), after the Store it shares.
+func (c *Client) MQTTSource(appID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
+	return iotauth.NewMQTTSource(mqttCredential{c, appID}, append([]iotauth.CacheOption{iotauth.WithStoreOf(c.ts)}, opts...)...)
+}
+
+// mqttCredential is an MQTT client of appID as a Token, so that it can
+// travel through a Store: AccessToken is its password, Extra the rest.
+type mqttCredential struct {
+	c     *Client
+	appID string
+}
+
+// The Extra keys of an MQTT client kept as a Token.
+const (
+	extraLoginName = "loginname"
+	extraClientID  = "clientid"
+	extraHost      = "mqtthost"
+	extraPort      = "mqttport"
+	extraSSLPort   = "sslport"
+	extraEndpoint  = "endpoint"
+)
+
+func (m mqttCredential) MQTTCredential(ctx context.Context, _ bool) (*iotauth.Token, error) {
+	mc, err := m.c.CreateMQTTClient(ctx, m.appID)
+	if err != nil {
+		return nil, err
+	}
+	return &iotauth.Token{AccessToken: string(mc.Password), Extra: map[string]string{
+		extraLoginName: mc.LoginName,
+		extraClientID:  mc.ClientID,
+		extraHost:      mc.Host,
+		extraPort:      strconv.Itoa(mc.Port),
+		extraSSLPort:   strconv.Itoa(mc.SSLPort),
+		extraEndpoint:  mc.Endpoint,
+	}}, nil
+}
+
+func (m mqttCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
+	port, _ := strconv.Atoi(t.Extra[extraPort])
+	ssl, _ := strconv.Atoi(t.Extra[extraSSLPort])
+	return (&MQTTClient{
+		LoginName: t.Extra[extraLoginName],
+		Password:  iotauth.Secret(t.AccessToken),
+		ClientID:  t.Extra[extraClientID],
+		Host:      t.Extra[extraHost],
+		Port:      port,
+		SSLPort:   ssl,
+		Endpoint:  t.Extra[extraEndpoint],
+	}).MQTTLogin()
+}
+
+// Describe names the platform, and the application's MQTT client in a
+// Store: under the account of the Client's token source and the
+// application.
+func (m mqttCredential) Describe() iotauth.Platform {
+	account := iotauth.Describe(m.c.ts).StoreKey
+	return iotauth.Platform{Name: Platform, StoreKey: iotauth.StoreKey(Platform, m.c.base, account+"|mqtt-client|"+m.appID)}
+}

@@ -1,0 +1,185 @@
+package alimqtt
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+
+	"github.com/iotauth/iotauth"
+)
+
+// The system topics of token mode, from "Client operations in token-based
+// authentication" (ApsaraMQ for MQTT; help.aliyun.com/document_detail/54282,
+// alibabacloud.com/help/en/apsaramq-for-mqtt/developer-reference/
+// client-related-operations-in-token-based-authentication):
+//
+//   - a client replaces a token on a live connection by publishing
+//     {"token": "<token>", "type": "R"|"W"|"RW"} (JSON) to $SYS/uploadToken,
+//     and must wait for the PUBACK before it publishes or subscribes again;
+//   - the broker sends {"expireTime": <ms>, "type": "..."} on
+//     $SYS/tokenExpireNotice once, about five minutes before a token
+//     expires, without a subscription;
+//   - the broker sends {"code": <n>, "type": "..."} on
+//     $SYS/tokenInvalidNotice when a token fails its check (1 forged,
+//     2 expired, 3 revoked, 4 resource mismatch, 5 action mismatch,
+//     8 bad signature, -1 account not allowed), and then disconnects.
+const (
+	TopicUploadToken   = "$SYS/uploadToken"
+	TopicExpireNotice  = "$SYS/tokenExpireNotice"
+	TopicInvalidNotice = "$SYS/tokenInvalidNotice"
+)
+
+// tokenUpload is the payload of a $SYS/uploadToken message. It is
+// unexported: it holds a token in clear, for the wire only.
+type tokenUpload struct {
+	Token string `json:"token"`
+	Type  string `json:"type"`
+}
+
+// SignatureSource is the signature mode login of clientID as an
+// iotauth.MQTTSource. The login cannot change: after the broker refuses it,
+// MQTTLogin fails with iotauth.ErrInvalidCredentials for the Cache's
+// hold-off (5 minutes, or WithHoldOff in opts) instead of offering it
+// again. opts configure the source's Cache (see iotauth.NewMQTTSource).
+func (c *Client) SignatureSource(clientID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
+	return iotauth.NewMQTTSource(signatureCredential{c, clientID}, opts...)
+}
+
+type signatureCredential struct {
+	c        *Client
+	clientID string
+}
+
+func (s signatureCredential) MQTTCredential(context.Context, bool) (*iotauth.Token, error) {
+	return &iotauth.Token{AccessToken: string(s.c.SignatureLogin(s.clientID).Password)}, nil
+}
+
+func (s signatureCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
+	l := s.c.SignatureLogin(s.clientID)
+	l.Password = iotauth.Secret(t.AccessToken)
+	return l
+}
+
+func (signatureCredential) Describe() iotauth.Platform { return iotauth.Platform{Name: Platform} }
+
+// DeviceCredentialSource is the device-credential mode login of clientID as
+// an iotauth.MQTTSource: the credential is looked up (registered only if the
+// device has none, see DeviceCredential) once and reused. After the broker
+// refuses a login, the credential is read from the platform again (and
+// registered again only if the platform says it is gone); when the platform
+// still gives the refused one, MQTTLogin fails with
+// iotauth.ErrInvalidCredentials for the Cache's hold-off. opts configure the
+// source's Cache (see iotauth.NewMQTTSource).
+func (c *Client) DeviceCredentialSource(clientID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
+	return iotauth.NewMQTTSource(deviceCredential{c, clientID}, opts...)
+}
+
+type deviceCredential struct {
+	c        *Client
+	clientID string
+}
+
+const extraKeyID = "device_access_key_id"
+
+func (d deviceCredential) MQTTCredential(ctx context.Context, afresh bool) (*iotauth.Token, error) {
+	if afresh {
+		d.c.forget(d.clientID)
+	}
+	cred, err := d.c.DeviceCredential(ctx, d.clientID)
+	if err != nil {
+		return nil, err
+	}
+	return &iotauth.Token{AccessToken: string(cred.DeviceAccessKeySecret),
+		Extra: map[string]string{extraKeyID: cred.DeviceAccessKeyID}}, nil
+}
+
+func (d deviceCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
+	return (&DeviceCredential{ClientID: d.clientID, InstanceID: d.c.cfg.InstanceID,
+		DeviceAccessKeyID: t.Extra[extraKeyID], DeviceAccessKeySecret: iotauth.Secret(t.AccessToken),
+		broker: d.c.broker()}).MQTTLogin()
+}
+
+func (deviceCredential) Describe() iotauth.Platform { return iotauth.Platform{Name: Platform} }
+
+// TokenMQTTSource is the token mode login of clientID as an
+// iotauth.MQTTSource. Each login draws the current token of every source in
+// tokens (usually an iotauth.Cache over TokenSource, one per token type)
+// and builds the password from their types (see TokenLogin). After the
+// broker refuses a login, its tokens are invalidated in the sources that
+// are Invalidators (Caches), so the next login carries new ones.
+//
+// The source is an iotauth.MQTTRenewer: an MQTT adapter uploads the renewed
+// tokens on the live connection ($SYS/uploadToken) before they expire.
+func (c *Client) TokenMQTTSource(clientID string, tokens ...iotauth.TokenSource) iotauth.MQTTSource {
+	return &tokenMQTTSource{c: c, clientID: clientID, sources: append([]iotauth.TokenSource(nil), tokens...)}
+}
+
+type tokenMQTTSource struct {
+	c        *Client
+	clientID string
+	sources  []iotauth.TokenSource
+
+	mu       sync.Mutex
+	last     []*iotauth.Token // the tokens of the last login served
+	lastPass iotauth.Secret
+}
+
+func (s *tokenMQTTSource) MQTTLogin(ctx context.Context) (iotauth.MQTTLogin, error) {
+	if len(s.sources) == 0 {
+		return iotauth.MQTTLogin{}, badRequest("mqtt login", "no token source")
+	}
+	toks := make([]*iotauth.Token, len(s.sources))
+	for i, ts := range s.sources {
+		if ts == nil {
+			return iotauth.MQTTLogin{}, badRequest("mqtt login", "a token source is nil")
+		}
+		t, err := ts.Token(ctx)
+		if err != nil {
+			return iotauth.MQTTLogin{}, err
+		}
+		toks[i] = t
+	}
+	if _, _, err := tokenPassword(toks); err != nil {
+		return iotauth.MQTTLogin{}, err
+	}
+	l := s.c.TokenLogin(s.clientID, toks...)
+	s.mu.Lock()
+	s.last, s.lastPass = toks, l.Password
+	s.mu.Unlock()
+	return l, nil
+}
+
+func (s *tokenMQTTSource) Refused(l iotauth.MQTTLogin) {
+	s.mu.Lock()
+	toks := s.last
+	if l.Password != s.lastPass {
+		toks = nil // an older login: its tokens were replaced already
+	}
+	s.mu.Unlock()
+	for i, t := range toks {
+		if inv, ok := s.sources[i].(iotauth.Invalidator); ok {
+			inv.Invalidate(t)
+		}
+	}
+}
+
+// MQTTRenewal uploads each token of a login on $SYS/uploadToken, and reads
+// the broker's expiry and invalid-token notices.
+func (s *tokenMQTTSource) MQTTRenewal() iotauth.MQTTRenewal {
+	return iotauth.MQTTRenewal{Upload: TokenUploads, ExpiringTopic: TopicExpireNotice, InvalidTopic: TopicInvalidNotice}
+}
+
+// TokenUploads returns the $SYS/uploadToken messages that hand the tokens
+// of a token mode login to the broker, one per token.
+func TokenUploads(l iotauth.MQTTLogin) []iotauth.MQTTMessage {
+	f := strings.Split(string(l.Password), "|")
+	var msgs []iotauth.MQTTMessage
+	for i := 0; i+1 < len(f); i += 2 {
+		b, _ := json.Marshal(tokenUpload{Token: f[i+1], Type: f[i]})
+		msgs = append(msgs, iotauth.MQTTMessage{Topic: TopicUploadToken, Payload: iotauth.Secret(b)})
+	}
+	return msgs
+}
+
+var _ iotauth.MQTTRenewer = (*tokenMQTTSource)(nil)
