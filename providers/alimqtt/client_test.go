@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/alisign"
+	"github.com/iotauth/iotauth/internal/stubhttp"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 )
 
@@ -56,16 +56,16 @@ type captured struct {
 	form                      url.Values
 }
 
-func capture(t *testing.T, mt *httpmock.MockTransport, answer string) *[]captured {
+func capture(t *testing.T, mt *stubhttp.Transport, answer string) *[]captured {
 	t.Helper()
 	var got []captured
-	mt.RegisterResponder(http.MethodPost, defaultEndpoint, func(r *http.Request) (*http.Response, error) {
+	mt.Register(http.MethodPost, defaultEndpoint, func(r *http.Request) (*http.Response, error) {
 		b, err := io.ReadAll(r.Body)
 		require.NoError(t, err)
 		form, err := url.ParseQuery(string(b))
 		require.NoError(t, err)
 		got = append(got, captured{r.Method, r.URL.Path, r.Header.Get("Content-Type"), form})
-		res := httpmock.NewStringResponse(http.StatusOK, answer)
+		res := stubhttp.StringResponse(http.StatusOK, answer)
 		res.Header.Set("Content-Type", "application/json")
 		return res, nil
 	})
@@ -183,5 +183,5 @@ func TestApplyToken_InvalidArguments_FailBeforeAnyCall(t *testing.T) {
 		err := call()
 		assert.ErrorIs(t, err, iotauth.ErrBadRequest, name)
 	}
-	assert.Zero(t, mt.GetTotalCallCount())
+	assert.Zero(t, mt.TotalCalls())
 }

@@ -7,11 +7,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/stubhttp"
 	"github.com/iotauth/iotauth/iotauthtest"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 )
@@ -97,18 +97,18 @@ func TestDeviceCredential_RegisterRace_GetsAgainInsteadOfReRegistering(t *testin
 	c, mt := mocked(t, func(*alimqtt.Config) {})
 	var actions []string
 	gets := 0
-	mt.RegisterResponder(http.MethodPost, defaultEndpoint, func(r *http.Request) (*http.Response, error) {
+	mt.Register(http.MethodPost, defaultEndpoint, func(r *http.Request) (*http.Response, error) {
 		require.NoError(t, r.ParseForm())
 		action := r.PostForm.Get("Action")
 		actions = append(actions, action)
 		switch {
 		case action == "GetDeviceCredential" && gets == 0:
 			gets++
-			return httpmock.NewStringResponse(400, `{"RequestId":"r1","Code":"DeviceCredentialNotFound","Message":"Device Credential Not Found"}`), nil
+			return stubhttp.StringResponse(400, `{"RequestId":"r1","Code":"DeviceCredentialNotFound","Message":"Device Credential Not Found"}`), nil
 		case action == "RegisterDeviceCredential":
-			return httpmock.NewStringResponse(400, `{"RequestId":"r2","Code":"DeviceCredentialExsit","Message":"Device Credential Exsit"}`), nil
+			return stubhttp.StringResponse(400, `{"RequestId":"r2","Code":"DeviceCredentialExsit","Message":"Device Credential Exsit"}`), nil
 		}
-		return httpmock.NewStringResponse(200, `{"RequestId":"r3","DeviceCredential":{"UpdateTime":1605541382000,`+
+		return stubhttp.StringResponse(200, `{"RequestId":"r3","DeviceCredential":{"UpdateTime":1605541382000,`+
 			`"DeviceAccessKeyId":"DC.Z5fXh9sRRVufyLi6wo0000","CreateTime":1605541382000,"InstanceId":"post-cn-0pp12gl0000",`+
 			`"DeviceAccessKeySecret":"DC.BJMkn4eMQJK2vaApTS0000","ClientId":"GID_test@@@test"}}`), nil
 	})
@@ -161,7 +161,7 @@ func TestDeviceCredential_MQTTLogin_IsAcceptedByTheBroker_AndFollowsARefresh(t *
 func TestDeviceCredential_MQTTLogin_DocumentedDerivation(t *testing.T) {
 	// Base64(HMAC-SHA1(key="secret", data="GID_test@@@test")), computed independently.
 	c, mt := mocked(t, func(cfg *alimqtt.Config) { cfg.MQTTHost = "broker.example" })
-	mt.RegisterResponder(http.MethodPost, defaultEndpoint, httpmock.NewStringResponder(200,
+	mt.Register(http.MethodPost, defaultEndpoint, stubhttp.StringResponder(200,
 		`{"RequestId":"r","DeviceCredential":{"ClientId":"GID_test@@@test","InstanceId":"post-cn-0pp12gl0000","DeviceAccessKeyId":"DC.key","DeviceAccessKeySecret":"secret"}}`))
 	cred, err := c.GetDeviceCredential(context.Background(), "GID_test@@@test")
 	require.NoError(t, err)

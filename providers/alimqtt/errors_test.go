@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/stubhttp"
 	"github.com/iotauth/iotauth/iotauthtest"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 )
@@ -168,7 +168,7 @@ func TestErrors_MalformedSuccessAnswers_AreMalformedResponse(t *testing.T) {
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
 			c, mt := mocked(t, func(*alimqtt.Config) {})
-			mt.RegisterResponder(http.MethodPost, defaultEndpoint, httpmock.NewStringResponder(200, body))
+			mt.Register(http.MethodPost, defaultEndpoint, stubhttp.StringResponder(200, body))
 			_, err := c.GetDeviceCredential(context.Background(), "GID_test@@@1")
 			require.ErrorIs(t, err, iotauth.ErrMalformedResponse)
 		})
@@ -177,7 +177,7 @@ func TestErrors_MalformedSuccessAnswers_AreMalformedResponse(t *testing.T) {
 
 func TestErrors_TimesAsStrings_AreParsed(t *testing.T) {
 	c, mt := mocked(t, func(*alimqtt.Config) {})
-	mt.RegisterResponder(http.MethodPost, defaultEndpoint, httpmock.NewStringResponder(200,
+	mt.Register(http.MethodPost, defaultEndpoint, stubhttp.StringResponder(200,
 		`{"RequestId":"r","DeviceCredential":{"ClientId":"GID_test@@@1","DeviceAccessKeyId":"k","DeviceAccessKeySecret":"s","CreateTime":"1605541382000","UpdateTime":1605541382001}}`))
 	cred, err := c.GetDeviceCredential(context.Background(), "GID_test@@@1")
 	require.NoError(t, err)
@@ -187,14 +187,14 @@ func TestErrors_TimesAsStrings_AreParsed(t *testing.T) {
 
 func TestErrors_NonJSONErrorAnswer_IsTransient(t *testing.T) {
 	c, mt := mocked(t, func(*alimqtt.Config) {})
-	mt.RegisterResponder(http.MethodPost, defaultEndpoint, httpmock.NewStringResponder(429, `Too Many Requests`))
+	mt.Register(http.MethodPost, defaultEndpoint, stubhttp.StringResponder(429, `Too Many Requests`))
 	_, err := c.GetDeviceCredential(context.Background(), "GID_test@@@1")
 	require.ErrorIs(t, err, iotauth.ErrRateLimited)
 	assert.Equal(t, 429, platformError(t, err).HTTPStatus)
 
 	for _, status := range []int{401, 403} {
 		c, mt := mocked(t, func(*alimqtt.Config) {})
-		mt.RegisterResponder(http.MethodPost, defaultEndpoint, httpmock.NewStringResponder(status, `<html>denied</html>`))
+		mt.Register(http.MethodPost, defaultEndpoint, stubhttp.StringResponder(status, `<html>denied</html>`))
 		_, err := c.GetDeviceCredential(context.Background(), "GID_test@@@1")
 		require.ErrorIs(t, err, iotauth.ErrServer, "a page without the platform's code is never a credential failure")
 		assert.False(t, iotauth.IsCredentialFailure(err))

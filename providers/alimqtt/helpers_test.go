@@ -5,11 +5,11 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/stubhttp"
 	"github.com/iotauth/iotauth/iotauthtest"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 )
@@ -43,9 +43,9 @@ func emulatedWith(t *testing.T, srv *iotauthtest.Server, edit func(*alimqtt.Conf
 
 // mocked returns a client whose calls go to a mock transport at the
 // default endpoint.
-func mocked(t *testing.T, edit func(*alimqtt.Config)) (*alimqtt.Client, *httpmock.MockTransport) {
+func mocked(t *testing.T, edit func(*alimqtt.Config)) (*alimqtt.Client, *stubhttp.Transport) {
 	t.Helper()
-	mt := httpmock.NewMockTransport()
+	mt := stubhttp.New()
 	cfg := alimqtt.Config{
 		RegionID:        testRegion,
 		AccessKeyID:     "LTAIexample",

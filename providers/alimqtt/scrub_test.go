@@ -7,12 +7,12 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/alisign"
+	"github.com/iotauth/iotauth/internal/stubhttp"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 )
 
@@ -22,7 +22,7 @@ import (
 func TestCall_SignatureMismatchQuotingTheStringToSign_HidesTheSecurityToken(t *testing.T) {
 	const sts = "CAIS+sts/token=with&chars"
 	c, mt := mocked(t, func(cfg *alimqtt.Config) { cfg.SecurityToken = sts })
-	mt.RegisterResponder(http.MethodPost, defaultEndpoint, func(r *http.Request) (*http.Response, error) {
+	mt.Register(http.MethodPost, defaultEndpoint, func(r *http.Request) (*http.Response, error) {
 		b, err := io.ReadAll(r.Body)
 		require.NoError(t, err)
 		form, err := url.ParseQuery(string(b))
@@ -31,7 +31,7 @@ func TestCall_SignatureMismatchQuotingTheStringToSign_HidesTheSecurityToken(t *t
 		body, _ := json.Marshal(map[string]string{"RequestId": "r1", "Code": "SignatureDoesNotMatch",
 			"Message": "Specified signature is not matched with our calculation. server string to sign is:" +
 				alisign.StringToSign(http.MethodPost, form)})
-		res := httpmock.NewBytesResponse(http.StatusBadRequest, body)
+		res := stubhttp.BytesResponse(http.StatusBadRequest, body)
 		res.Header.Set("Content-Type", "application/json")
 		return res, nil
 	})

@@ -10,11 +10,11 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/stubhttp"
 	"github.com/iotauth/iotauth/iotauthtest"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 )
@@ -142,9 +142,9 @@ func TestTokenSource_ThroughCache_RenewsAheadOfExpireTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, mt := mocked(t, func(*alimqtt.Config) {})
 		var applied atomic.Int64
-		mt.RegisterResponder(http.MethodPost, defaultEndpoint, func(*http.Request) (*http.Response, error) {
+		mt.Register(http.MethodPost, defaultEndpoint, func(*http.Request) (*http.Response, error) {
 			n := applied.Add(1)
-			return httpmock.NewStringResponse(200, fmt.Sprintf(`{"RequestId":"r","Token":"tok-%d"}`, n)), nil
+			return stubhttp.StringResponse(200, fmt.Sprintf(`{"RequestId":"r","Token":"tok-%d"}`, n)), nil
 		})
 		cache := iotauth.NewCache(c.TokenSource([]string{"parent/a"}, "R", time.Hour))
 		first, err := cache.Token(context.Background())

@@ -72,7 +72,7 @@ func TestCalls_ClientIDOutsideTheDocumentedForm_IsRefusedUnsent(t *testing.T) {
 		assert.ErrorIs(t, err, iotauth.ErrBadRequest, id)
 		assert.ErrorIs(t, c.UnRegisterDeviceCredential(ctx, id), iotauth.ErrBadRequest, id)
 	}
-	assert.Zero(t, mt.GetTotalCallCount())
+	assert.Zero(t, mt.TotalCalls())
 	_, err := c.GetDeviceCredential(ctx, "GID_abc@@@"+strings.Repeat("d", 54)) // 64 characters
 	assert.NotErrorIs(t, err, iotauth.ErrBadRequest)
 }

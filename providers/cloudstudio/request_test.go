@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/stubhttp"
 )
 
 const (
@@ -30,10 +30,10 @@ const (
 		"Message":"The access token is invalid or it doesn't have sufficient permissions to execute the requested operation"}}`
 )
 
-// mockProvider returns a provider whose calls go to an httpmock transport.
-func mockProvider(t *testing.T, edit func(*Config)) (*Provider, *httpmock.MockTransport) {
+// mockProvider returns a provider whose calls go to a stub transport.
+func mockProvider(t *testing.T, edit func(*Config)) (*Provider, *stubhttp.Transport) {
 	t.Helper()
-	mt := httpmock.NewMockTransport()
+	mt := stubhttp.New()
 	cfg := testConfig(mockBase)
 	cfg.HTTPClient = &http.Client{Transport: mt}
 	if edit != nil {
@@ -52,21 +52,21 @@ type recorded struct {
 
 // recordAnd returns a responder that records each request into *got and
 // answers status and body.
-func recordAnd(t *testing.T, got *[]recorded, status int, body string) httpmock.Responder {
+func recordAnd(t *testing.T, got *[]recorded, status int, body string) stubhttp.Responder {
 	return func(req *http.Request) (*http.Response, error) {
 		raw, err := io.ReadAll(req.Body)
 		require.NoError(t, err)
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(raw, &m))
 		*got = append(*got, recorded{req.Method, req.URL.Path, req.Header.Get("Content-Type"), m})
-		return httpmock.NewStringResponse(status, body), nil
+		return stubhttp.StringResponse(status, body), nil
 	}
 }
 
 func TestCreate_Request_HasTheDocumentedShape(t *testing.T) {
 	p, mt := mockProvider(t, nil)
 	var got []recorded
-	mt.RegisterResponder(http.MethodPost, mockCreateURL, recordAnd(t, &got, 200, docCreateOK))
+	mt.Register(http.MethodPost, mockCreateURL, recordAnd(t, &got, 200, docCreateOK))
 
 	_, err := p.Token(context.Background())
 	require.NoError(t, err)
@@ -88,7 +88,7 @@ func TestCreate_Request_HasTheDocumentedShape(t *testing.T) {
 func TestCreate_Expiration_IsSentInMinutes(t *testing.T) {
 	p, mt := mockProvider(t, func(c *Config) { c.Expiration = 90 * time.Minute })
 	var got []recorded
-	mt.RegisterResponder(http.MethodPost, mockCreateURL, recordAnd(t, &got, 200, docCreateOK))
+	mt.Register(http.MethodPost, mockCreateURL, recordAnd(t, &got, 200, docCreateOK))
 	_, err := p.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, float64(90), got[0].body["expiration"])
@@ -96,7 +96,7 @@ func TestCreate_Expiration_IsSentInMinutes(t *testing.T) {
 
 func TestCreate_DocumentResponse_BecomesTheToken(t *testing.T) {
 	p, mt := mockProvider(t, nil)
-	mt.RegisterResponder(http.MethodPost, mockCreateURL, httpmock.NewStringResponder(200, docCreateOK))
+	mt.Register(http.MethodPost, mockCreateURL, stubhttp.StringResponder(200, docCreateOK))
 	p.now = func() time.Time { return time.Date(2022, 12, 16, 18, 40, 0, 0, time.UTC) }
 	tok, err := p.Token(context.Background())
 	require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestCreate_DuplicateDescription_IsBadRequest_AndTheNextCreationUsesAFreshOn
 	dup := `{"Exception":{"ClassName":"ServiceException","FaultCode":"1","FaultData":"","Message":"A token with the same description already exists"}}`
 	var got []recorded
 	calls := 0
-	mt.RegisterResponder(http.MethodPost, mockCreateURL, func(req *http.Request) (*http.Response, error) {
+	mt.Register(http.MethodPost, mockCreateURL, func(req *http.Request) (*http.Response, error) {
 		calls++
 		if calls == 1 {
 			return recordAnd(t, &got, 500, dup)(req)
@@ -122,7 +122,7 @@ func TestCreate_DuplicateDescription_IsBadRequest_AndTheNextCreationUsesAFreshOn
 	_, err := p.Token(context.Background())
 	require.ErrorIs(t, err, iotauth.ErrBadRequest)
 	assert.False(t, iotauth.IsCredentialFailure(err), "not latched")
-	assert.Equal(t, 1, mt.GetTotalCallCount(), "no retry in the provider: the Cache decides")
+	assert.Equal(t, 1, mt.TotalCalls(), "no retry in the provider: the Cache decides")
 	tok, err := p.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "214", tok.ID)
@@ -161,7 +161,7 @@ func TestCreate_MalformedAnswers_AreErrMalformedResponse(t *testing.T) {
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
 			p, mt := mockProvider(t, nil)
-			mt.RegisterResponder(http.MethodPost, mockCreateURL, httpmock.NewStringResponder(200, body))
+			mt.Register(http.MethodPost, mockCreateURL, stubhttp.StringResponder(200, body))
 			tok, err := p.Token(context.Background())
 			assert.Nil(t, tok)
 			require.ErrorIs(t, err, iotauth.ErrMalformedResponse)
@@ -173,7 +173,7 @@ func TestCreate_MalformedAnswers_AreErrMalformedResponse(t *testing.T) {
 func TestDelete_Request_HasTheDocumentedShape(t *testing.T) {
 	p, mt := mockProvider(t, nil)
 	var got []recorded
-	mt.RegisterResponder(http.MethodPost, mockDeleteURL, recordAnd(t, &got, 200, `{}`))
+	mt.Register(http.MethodPost, mockDeleteURL, recordAnd(t, &got, 200, `{}`))
 	err := p.delete(context.Background(), &iotauth.Token{AccessToken: "99a4d0a4-932d-468b-9c17-49b5afdffb0d", ID: "14"})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
@@ -202,7 +202,7 @@ func TestDelete_Answers_AreMappedByStatusAndException(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p, mt := mockProvider(t, nil)
-			mt.RegisterResponder(http.MethodPost, mockDeleteURL, httpmock.NewStringResponder(tc.status, tc.body))
+			mt.Register(http.MethodPost, mockDeleteURL, stubhttp.StringResponder(tc.status, tc.body))
 			err := p.delete(context.Background(), &iotauth.Token{AccessToken: "tok-123", ID: "14"})
 			if tc.kind == nil {
 				require.NoError(t, err)
@@ -220,5 +220,5 @@ func TestDelete_TokenWithoutID_IsRefusedWithoutACall(t *testing.T) {
 	require.ErrorIs(t, err, iotauth.ErrBadRequest)
 	assert.Contains(t, err.Error(), "ClientAccessTokenID")
 	require.ErrorIs(t, p.Revoke(context.Background(), nil), iotauth.ErrBadRequest)
-	assert.Zero(t, mt.GetTotalCallCount())
+	assert.Zero(t, mt.TotalCalls())
 }

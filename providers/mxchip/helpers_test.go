@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/stubhttp"
 	"github.com/iotauth/iotauth/iotauthtest"
 )
 
@@ -75,8 +75,8 @@ type mock struct {
 func newMock(t *testing.T, answer func(r *http.Request) (int, string)) *mock {
 	t.Helper()
 	m := &mock{}
-	mt := httpmock.NewMockTransport()
-	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+	mt := stubhttp.New()
+	mt.Fallback(func(r *http.Request) (*http.Response, error) {
 		var body []byte
 		if r.Body != nil {
 			body, _ = io.ReadAll(r.Body)
@@ -85,7 +85,7 @@ func newMock(t *testing.T, answer func(r *http.Request) (int, string)) *mock {
 		m.reqs = append(m.reqs, sent{r, string(body)})
 		m.mu.Unlock()
 		status, b := answer(r)
-		res := httpmock.NewStringResponse(status, b)
+		res := stubhttp.StringResponse(status, b)
 		res.Header.Set("Content-Type", "application/json")
 		return res, nil
 	})

@@ -7,11 +7,11 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/stubhttp"
 	"github.com/iotauth/iotauth/providers/oceanconnect"
 )
 
@@ -19,10 +19,10 @@ const mockBase = "https://iot.example.com:8743"
 
 const tokenJSON = `{"scope":"default","tokenType":"Bearer ","expiresIn":"3600","accessToken":"at-1","refreshToken":"rt-1"}`
 
-// mocked returns a provider whose calls go to a httpmock transport.
-func mocked(t *testing.T) (*oceanconnect.Provider, *httpmock.MockTransport) {
+// mocked returns a provider whose calls go to a stub transport.
+func mocked(t *testing.T) (*oceanconnect.Provider, *stubhttp.Transport) {
 	t.Helper()
-	mt := httpmock.NewMockTransport()
+	mt := stubhttp.New()
 	p, err := oceanconnect.New(oceanconnect.Config{
 		BaseURL: mockBase, AppID: "app-1", Secret: "secret-1",
 		HTTPClient: &http.Client{Transport: mt},
@@ -32,11 +32,11 @@ func mocked(t *testing.T) (*oceanconnect.Provider, *httpmock.MockTransport) {
 }
 
 // capture answers with status and body and records the request and its body.
-func capture(status int, body string, got **http.Request, gotBody *[]byte) httpmock.Responder {
+func capture(status int, body string, got **http.Request, gotBody *[]byte) stubhttp.Responder {
 	return func(r *http.Request) (*http.Response, error) {
 		*got = r
 		*gotBody, _ = io.ReadAll(r.Body)
-		resp := httpmock.NewStringResponse(status, body)
+		resp := stubhttp.StringResponse(status, body)
 		resp.Header.Set("Content-Type", "application/json")
 		return resp, nil
 	}
@@ -46,7 +46,7 @@ func TestLogin_SendsFormWithAppIDAndSecret(t *testing.T) {
 	p, mt := mocked(t)
 	var req *http.Request
 	var body []byte
-	mt.RegisterResponder(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/login", capture(200, tokenJSON, &req, &body))
+	mt.Register(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/login", capture(200, tokenJSON, &req, &body))
 
 	_, err := p.Token(t.Context())
 	require.NoError(t, err)
@@ -62,7 +62,7 @@ func TestRefresh_SendsJSONWithAppIDSecretAndRefreshToken(t *testing.T) {
 	p, mt := mocked(t)
 	var req *http.Request
 	var body []byte
-	mt.RegisterResponder(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/refreshToken", capture(200, tokenJSON, &req, &body))
+	mt.Register(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/refreshToken", capture(200, tokenJSON, &req, &body))
 
 	_, err := p.Refresh(t.Context(), &iotauth.Token{AccessToken: "old", RefreshToken: "rt-0"})
 	require.NoError(t, err)
@@ -75,20 +75,20 @@ func TestRefresh_SendsJSONWithAppIDSecretAndRefreshToken(t *testing.T) {
 
 func TestRefresh_WithoutRefreshToken_LogsIn(t *testing.T) {
 	p, mt := mocked(t)
-	mt.RegisterResponder(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/login", httpmock.NewStringResponder(200, tokenJSON))
+	mt.Register(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/login", stubhttp.StringResponder(200, tokenJSON))
 	tok, err := p.Refresh(t.Context(), &iotauth.Token{AccessToken: "old"})
 	require.NoError(t, err)
 	assert.Equal(t, "at-1", tok.AccessToken)
-	assert.Equal(t, 1, mt.GetCallCountInfo()["POST "+mockBase+"/iocm/app/sec/v1.1.0/login"])
-	assert.Zero(t, mt.GetCallCountInfo()["POST "+mockBase+"/iocm/app/sec/v1.1.0/refreshToken"])
+	assert.Equal(t, 1, mt.Calls(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/login"))
+	assert.Zero(t, mt.Calls(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/refreshToken"))
 }
 
 func TestClose_SendsLogoutWithTheLastAccessToken(t *testing.T) {
 	p, mt := mocked(t)
-	mt.RegisterResponder(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/login", httpmock.NewStringResponder(200, tokenJSON))
+	mt.Register(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/login", stubhttp.StringResponder(200, tokenJSON))
 	var req *http.Request
 	var body []byte
-	mt.RegisterResponder(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/logout", capture(204, "", &req, &body))
+	mt.Register(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/logout", capture(204, "", &req, &body))
 
 	_, err := p.Token(t.Context())
 	require.NoError(t, err)
@@ -97,13 +97,13 @@ func TestClose_SendsLogoutWithTheLastAccessToken(t *testing.T) {
 	assert.JSONEq(t, `{"accessToken":"at-1"}`, string(body))
 
 	require.NoError(t, p.Close(), "a second Close has nothing to log out")
-	assert.Equal(t, 1, mt.GetCallCountInfo()["POST "+mockBase+"/iocm/app/sec/v1.1.0/logout"])
+	assert.Equal(t, 1, mt.Calls(http.MethodPost, mockBase+"/iocm/app/sec/v1.1.0/logout"))
 }
 
 func TestClose_BeforeAnyLogin_SendsNothing(t *testing.T) {
 	p, mt := mocked(t)
 	require.NoError(t, p.Close())
-	assert.Zero(t, mt.GetTotalCallCount())
+	assert.Zero(t, mt.TotalCalls())
 }
 
 func TestAuthorize_SetsAppKeyAndBearerHeaders(t *testing.T) {
@@ -124,10 +124,10 @@ func TestAuthorize_SetsAppKeyAndBearerHeaders(t *testing.T) {
 func TestAuthorize_HeadersReachTheServer(t *testing.T) {
 	p, mt := mocked(t)
 	var got *http.Request
-	mt.RegisterResponder(http.MethodGet, mockBase+"/iocm/app/dm/v1.4.0/devices",
+	mt.Register(http.MethodGet, mockBase+"/iocm/app/dm/v1.4.0/devices",
 		func(r *http.Request) (*http.Response, error) {
 			got = r
-			return httpmock.NewStringResponse(200, `{}`), nil
+			return stubhttp.StringResponse(200, `{}`), nil
 		})
 	req, err := http.NewRequest(http.MethodGet, mockBase+"/iocm/app/dm/v1.4.0/devices", nil)
 	require.NoError(t, err)
