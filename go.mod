@@ -3,9 +3,7 @@ module github.com/iotauth/iotauth
 go 1.25.0
 
 require (
-	github.com/go-resty/resty/v2 v2.17.2
 	github.com/stretchr/testify v1.12.1
-	go.uber.org/goleak v1.3.0
 	golang.org/x/oauth2 v0.36.0
 	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
@@ -13,5 +11,4 @@ require (
 require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.41.0 // indirect
-	golang.org/x/net v0.43.0 // indirect
 )

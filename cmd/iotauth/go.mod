@@ -17,13 +17,11 @@ require (
 )
 
 require (
-	github.com/go-resty/resty/v2 v2.17.2 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/iotauth/iotauth/iotauthtest/mqttbroker v0.0.0-00010101000000-000000000000
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.41.0 // indirect
-	golang.org/x/net v0.43.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
 	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )

@@ -1,5 +1,5 @@
-// Package httpc is the HTTP plumbing every provider shares: one resty client
-// per provider, bounded bodies, JSON decoding that turns every surprise into
+// Package httpc is the HTTP plumbing every provider shares: one http.Client
+// per provider that refuses credential-carrying redirects, bounded bodies, JSON decoding that turns every surprise into
 // iotauth.ErrMalformedResponse, and errors that never carry a URL query or a
 // body (where secrets and tokens travel).
 package httpc
@@ -7,6 +7,7 @@ package httpc
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +15,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/go-resty/resty/v2"
 
 	"github.com/iotauth/iotauth"
 )
@@ -31,7 +30,7 @@ const DefaultTimeout = 30 * time.Second
 // Client makes a provider's calls to its platform.
 type Client struct {
 	Platform string
-	r        *resty.Client
+	hc       *http.Client
 	hidden   *[]string // forms of the secrets scrubbed from platforms' messages, behind a pointer so that fmt does not print them
 }
 
@@ -45,15 +44,12 @@ func New(platform string, hc *http.Client, secrets ...string) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	r := resty.NewWithClient(guard(hc)).
-		SetLogger(quietLogger{}).
-		SetDoNotParseResponse(true)
 	hidden := hiddenForms(secrets)
-	return &Client{Platform: platform, r: r, hidden: &hidden}
+	return &Client{Platform: platform, hc: guard(hc), hidden: &hidden}
 }
 
 // HTTPClient returns the http.Client calls go through.
-func (c *Client) HTTPClient() *http.Client { return c.r.GetClient() }
+func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // Request is one call to a platform.
 type Request struct {
@@ -79,41 +75,90 @@ type Response struct {
 // ErrMalformedResponse, and a cancelled context its own error. HTTP error
 // statuses are returned as a Response for the provider to map.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
-	r := c.r.R().SetContext(ctx)
-	if req.Query != nil {
-		r.SetQueryParamsFromValues(req.Query)
+	hr, err := build(ctx, req)
+	if err != nil {
+		return nil, &iotauth.Error{Platform: c.Platform, Op: req.Op, Kind: iotauth.ErrBadRequest, Err: err}
 	}
-	if req.Form != nil {
-		r.SetFormDataFromValues(req.Form)
-	}
-	if req.JSON != nil {
-		r.SetHeader("Content-Type", "application/json").SetBody(req.JSON)
-	}
-	for k, vs := range req.Header {
-		for _, v := range vs {
-			r.Header.Add(k, v)
-		}
-	}
-	r.SetHeader("Accept", "application/json")
-	method := req.Method
-	if method == "" {
-		method = http.MethodPost
-	}
-	res, err := r.Execute(method, req.URL)
+	res, err := c.hc.Do(hr)
 	if err != nil {
 		return nil, c.transportError(ctx, req.Op, err)
 	}
-	raw := res.RawBody()
-	defer raw.Close()
-	body, err := io.ReadAll(io.LimitReader(raw, MaxBody+1))
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, MaxBody+1))
 	if err != nil {
 		return nil, c.transportError(ctx, req.Op, err)
 	}
-	out := &Response{Op: req.Op, Status: res.StatusCode(), Header: res.Header(), Body: body}
+	out := &Response{Op: req.Op, Status: res.StatusCode, Header: res.Header, Body: body}
 	if len(body) > MaxBody {
 		return nil, c.Malformed(out, "response body larger than 10 MiB")
 	}
 	return out, nil
+}
+
+// build turns req into an *http.Request: Query is added to the URL's own
+// query, Form or JSON becomes the body (not for GET, HEAD or OPTIONS), and
+// Accept asks for JSON. An error names no URL: it may hold signed parameters.
+func build(ctx context.Context, req Request) (*http.Request, error) {
+	method := req.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return nil, errors.New("request URL does not parse")
+	}
+	if len(req.Query) > 0 {
+		if u.RawQuery == "" {
+			u.RawQuery = req.Query.Encode()
+		} else {
+			u.RawQuery += "&" + req.Query.Encode()
+		}
+	}
+	var body io.Reader
+	contentType := ""
+	if method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions {
+		switch {
+		case req.Form != nil:
+			body, contentType = strings.NewReader(req.Form.Encode()), "application/x-www-form-urlencoded"
+		case req.JSON != nil:
+			b, err := jsonBody(req.JSON)
+			if err != nil {
+				return nil, err
+			}
+			body, contentType = bytes.NewReader(b), "application/json"
+		}
+	}
+	hr, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, errors.New("request cannot be built")
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
+	if contentType != "" {
+		hr.Header.Set("Content-Type", contentType)
+	}
+	hr.Header.Set("Accept", "application/json")
+	return hr, nil
+}
+
+// jsonBody encodes v, which is sent as it is when already encoded.
+func jsonBody(v any) ([]byte, error) {
+	switch b := v.(type) {
+	case []byte:
+		return b, nil
+	case string:
+		return []byte(b), nil
+	case json.RawMessage:
+		return b, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, errors.New("request body does not encode as JSON")
+	}
+	return b, nil
 }
 
 // transportError reports a call that got no answer. The URL, which may hold
@@ -175,13 +220,3 @@ func notJSON(res *Response) string {
 	}
 	return ""
 }
-
-// quietLogger keeps resty from writing to the standard logger: errors
-// are returned, not logged, so they cannot leak a URL.
-type quietLogger struct{}
-
-func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Warnf(string, ...any)  {}
-func (quietLogger) Debugf(string, ...any) {}
-
-var _ resty.Logger = quietLogger{}
