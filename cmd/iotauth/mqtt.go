@@ -33,9 +33,9 @@ alimqtt, by --mode (or IOTAUTH_ALIMQTT_MODE):
   token: a token for --resources and --actions (R, W or R,W), as the
     Token|... username and the password by token type (RW|token for R,W),
     with the token's expiry.
-mxchip: the MQTT client of the application --app-id. With --store-dir the
-client is created once and reused by later runs; without it, each run
-creates one.
+mxchip: the MQTT client of the application --app-id. It is created once,
+kept in the token store (by default under the user's cache directory) and
+reused by later runs; with --no-store each run creates one.
 
 The password is printed: it is the point of the command.`,
 		Args: noArgs,

@@ -78,6 +78,17 @@ func TestMQTT_MXCHIP_WithStore_CreatesTheClientOnce(t *testing.T) {
 	assert.Equal(t, iotauthtest.MXCHIPAppID, srv.MXCHIP.Clients()[0].AppID)
 }
 
+func TestMQTT_MXCHIP_DefaultStore_CreatesTheClientOnceAcrossRuns(t *testing.T) {
+	srv, env := emulator(t)
+	home := t.TempDir() // the default store lives in the user's cache directory
+	env = with(with(env, "HOME", home), "XDG_CACHE_HOME", home)
+	for range 3 {
+		r := cli(t, env, "mqtt", "--platform", "mxchip")
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	assert.Len(t, srv.MXCHIP.Clients(), 1, "a run created another MQTT client")
+}
+
 // 'iotauth emulate' serves the MQTT broker emulator beside the platforms,
 // and the MXCHIP MQTT clients it creates point at it.
 func TestEmulate_ServesTheMQTTBroker(t *testing.T) {
