@@ -484,9 +484,11 @@ func (c *Cache) announced() {
 		return
 	}
 	now := time.Now()
-	// A token installed within the hold is most likely the new one, whose
-	// notice arrived late: holding it would only delay requests.
-	if e := c.cur.Load(); e != nil && now.UnixNano()-cs.installedAt >= int64(rotationHold) {
+	// The token being replaced is due (the holder rotates it because it is).
+	// A fresh token installed within the hold is most likely the new one,
+	// whose notice arrived late: holding it would only delay requests.
+	e := c.cur.Load()
+	if e != nil && (e.state.Load() == stateDue || now.UnixNano()-cs.installedAt >= int64(rotationHold)) {
 		cs.holdUntil = now.Add(min(rotationHold, c.cfg.lease)).UnixNano()
 		if !e.state.CompareAndSwap(stateFresh, stateHeld) {
 			e.state.CompareAndSwap(stateDue, stateHeld)
