@@ -81,7 +81,7 @@ func TestClient_DocExamples_AreParsed(t *testing.T) {
 		ClientID:  "ce74f1686dde11e7a5...",
 		Host:      "81579cea3a1...mqtt.iot.gz.baidubce.com",
 		Port:      1883,
-		SSLPort:   1884,
+		TLSPort:   1884,
 		Endpoint:  "81579cea3a1811e...",
 	}, *mc)
 	login := mc.MQTTLogin()
@@ -168,7 +168,7 @@ func TestClient_Emulator_CreateGrantRevokeList(t *testing.T) {
 	assert.NotEmpty(t, mc.Password)
 	assert.NotEmpty(t, mc.Endpoint)
 	assert.Equal(t, 1883, mc.Port)
-	assert.Equal(t, 1884, mc.SSLPort)
+	assert.Equal(t, 1884, mc.TLSPort)
 	assert.Equal(t, "ssl://"+mc.Host+":1884", mc.MQTTLogin().BrokerURL())
 	created := srv.MXCHIP.Clients()
 	require.Len(t, created, 1)

@@ -72,8 +72,8 @@ func FuzzParseMQTTClient(f *testing.F) {
 		if mc == nil || mc.LoginName == "" || mc.Password == "" || mc.ClientID == "" || mc.Host == "" {
 			t.Fatalf("nil error with an incomplete MQTT client: %+v", mc)
 		}
-		if mc.Port <= 0 && mc.SSLPort <= 0 || mc.Port < 0 || mc.SSLPort < 0 || mc.Port > 65535 || mc.SSLPort > 65535 {
-			t.Fatalf("nil error with invalid ports %d/%d", mc.Port, mc.SSLPort)
+		if mc.Port <= 0 && mc.TLSPort <= 0 || mc.Port < 0 || mc.TLSPort < 0 || mc.Port > 65535 || mc.TLSPort > 65535 {
+			t.Fatalf("nil error with invalid ports %d/%d", mc.Port, mc.TLSPort)
 		}
 	})
 }

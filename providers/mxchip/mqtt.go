@@ -22,7 +22,7 @@ type MQTTClient struct {
 	ClientID  string         // MQTT client id, also names the client in permission calls
 	Host      string         // broker host
 	Port      int            // plain TCP port
-	SSLPort   int            // TLS port, the platform's "sslport": MQTTLogin's TLSPort
+	TLSPort   int            // TLS port, the platform's "sslport"
 	Endpoint  string         // broker instance id
 }
 
@@ -31,7 +31,7 @@ func (m *MQTTClient) MQTTLogin() iotauth.MQTTLogin {
 	return iotauth.MQTTLogin{
 		Host:     m.Host,
 		Port:     m.Port,
-		TLSPort:  m.SSLPort,
+		TLSPort:  m.TLSPort,
 		ClientID: m.ClientID,
 		Username: m.LoginName,
 		Password: m.Password,
@@ -92,7 +92,7 @@ func parseMQTTClient(c *httpc.Client, res *httpc.Response) (*MQTTClient, error) 
 		ClientID:  d.ClientID,
 		Host:      d.MQTTHost,
 		Port:      int(d.MQTTPort.V),
-		SSLPort:   int(d.SSLPort.V),
+		TLSPort:   int(d.SSLPort.V),
 		Endpoint:  d.Endpoint,
 	}, nil
 }
@@ -138,7 +138,7 @@ func (m mqttCredential) MQTTCredential(ctx context.Context, _ bool) (*iotauth.To
 		extraClientID:  mc.ClientID,
 		extraHost:      mc.Host,
 		extraPort:      strconv.Itoa(mc.Port),
-		extraSSLPort:   strconv.Itoa(mc.SSLPort),
+		extraSSLPort:   strconv.Itoa(mc.TLSPort),
 		extraEndpoint:  mc.Endpoint,
 	}}, nil
 }
@@ -152,7 +152,7 @@ func (m mqttCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
 		ClientID:  t.Extra[extraClientID],
 		Host:      t.Extra[extraHost],
 		Port:      port,
-		SSLPort:   ssl,
+		TLSPort:   ssl,
 		Endpoint:  t.Extra[extraEndpoint],
 	}).MQTTLogin()
 }
