@@ -14,9 +14,10 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// FuzzFailure: any refused call, with any body, is a typed error; a
-// refused creation is never an ErrServer unless the status says so, so
-// that a bad password is latched. Seeds: the document's Exception bodies.
+// FuzzFailure: any refused call, with any body, is a typed error, and an
+// answer without the platform's Exception (an HTML page, garbage, a proxy's
+// body) is never a credential failure: only documented answers are latched.
+// Seeds: the document's Exception bodies.
 func FuzzFailure(f *testing.F) {
 	c := httpc.New(platform, nil)
 	f.Fuzz(func(t *testing.T, status int, create bool, body []byte) {
@@ -30,8 +31,8 @@ func FuzzFailure(f *testing.F) {
 		if err == nil || !errors.As(err, &e) || e.Kind == nil {
 			t.Fatalf("untyped failure %v", err)
 		}
-		if create && status < 500 && e.Kind == iotauth.ErrServer {
-			t.Fatalf("a refused creation with HTTP %d is a server error", status)
+		if decodeException(body) == nil && iotauth.IsCredentialFailure(err) {
+			t.Fatalf("HTTP %d without an Exception is latched as %v", status, e.Kind)
 		}
 	})
 }
