@@ -38,7 +38,11 @@ const rotationHold = time.Second
 
 // errStoreDown marks a flight that did not log in because the store is
 // unreachable and the current token is still good.
-var errStoreDown = errors.New("iotauth: token store unreachable: serving the current token")
+// storeDownMsg is what a process reports, once per outage, when it serves its
+// current token because the store is unreachable.
+const storeDownMsg = "token store unreachable: serving the current token"
+
+var errStoreDown = errors.New("iotauth: " + storeDownMsg)
 
 // obtain gets a new token to replace old (nil on a cold start; rejected when
 // the platform refused it): from the store when another process already got

@@ -201,7 +201,7 @@ func (c *Cache) fly(ctx context.Context, f *flight, old *Token, rejected bool, d
 	c.fl.Store(nil)
 	c.mu.Unlock()
 	if deferred {
-		c.sayOnce(ctx, func(cs *coldState) *bool { return &cs.saidDown }, errStoreDown.Error()[len("iotauth: "):], err)
+		c.sayOnce(ctx, func(cs *coldState) *bool { return &cs.saidDown }, storeDownMsg, err)
 		f.finish(nil, err)
 		return
 	}
