@@ -59,12 +59,13 @@ type coldState struct {
 	watch     func()        // stops the store watch; nil when none runs
 
 	// The store's health (fleet.go).
-	storeErr     error  // the failure that opened the circuit breaker; nil while it is closed
-	stopProbe    func() // ends the probe that closes the breaker
-	lockless     int32  // logins without the fleet lock during this outage
-	locklessNext int64  // no login without the lock before this
-	saidDown     bool   // "serving the current token" was reported for this outage
-	saidLockless bool   // "logging in without the fleet lock" was reported for this outage
+	storeErr     error         // the failure that opened the circuit breaker; nil while it is closed
+	stopProbe    func()        // ends the probe that closes the breaker
+	storeBack    chan struct{} // closed when the breaker closes; nil while it is closed
+	lockless     int32         // logins without the fleet lock during this outage
+	locklessNext int64         // no login without the lock before this
+	saidDown     bool          // "serving the current token" was reported for this outage
+	saidLockless bool          // "logging in without the fleet lock" was reported for this outage
 
 	announced   chan struct{} // closed at the next rotation notice
 	holdUntil   int64         // a rotation notice holds requests until then

@@ -87,10 +87,14 @@ func (c *Cache) obtain(ctx context.Context, f *flight, old *Token, rejected bool
 		// Space this process's logins without the lock; the store may be
 		// back by then. Callers waiting for this flight stop waiting after
 		// one store timeout.
+		// The spacing ends early when the store returns: the lock is
+		// worth more than the rest of the backoff.
 		f.spacing()
 		t2 := time.NewTimer(wait)
 		select {
 		case <-t2.C:
+		case <-c.storeBack():
+			t2.Stop()
 		case <-ctx.Done():
 			t2.Stop()
 			return nil, "login", ctx.Err()
@@ -324,6 +328,7 @@ func (c *Cache) storeCall(call func() error) error {
 		cs.storeErr = err
 		ctx, cancel := context.WithCancel(context.Background())
 		cs.stopProbe = cancel
+		cs.storeBack = make(chan struct{})
 		go c.probe(ctx)
 	}
 	c.mu.Unlock()
@@ -338,6 +343,14 @@ const (
 	breakerOpen   = "token store unreachable; store calls are skipped until a probe reaches it"
 	breakerClosed = "token store reachable again"
 )
+
+// storeBack returns a channel closed when the circuit breaker closes, or nil
+// (which never fires) while it is closed.
+func (c *Cache) storeBack() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.coldLocked().storeBack
+}
 
 // probeEvery is how often a probe tries a store that failed: every 250 ms,
 // or twice per store timeout when that is shorter.
@@ -362,7 +375,8 @@ func (c *Cache) probe(ctx context.Context) {
 		}
 		c.mu.Lock()
 		cs := c.cold
-		cs.storeErr, cs.stopProbe, cs.lockless, cs.locklessNext = nil, nil, 0, 0
+		close(cs.storeBack)
+		cs.storeErr, cs.stopProbe, cs.storeBack, cs.lockless, cs.locklessNext = nil, nil, nil, 0, 0
 		cs.saidDown, cs.saidLockless = false, false
 		c.mu.Unlock()
 		c.report(ctx, Event{Op: "store", Message: breakerClosed})

@@ -224,3 +224,43 @@ func TestFleet_Rotation_OneReplicaTriesTheLockAndRequestsAreHeldNotRejected(t *t
 }
 
 var discard = slog.New(slog.DiscardHandler)
+
+// A process spacing its logins without the lock stops spacing them when the
+// store returns: its requests are served within a probe of the repair, not
+// when its backoff (which grew through the outage) runs out.
+func TestFleet_StoreBackWhileSpacingLocklessLogins_NoFailureAfterAProbe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &lastTokenPlatform{life: 3 * time.Second}
+		st := newSwitchStore()
+		var repaired atomic.Int64
+		go func() {
+			time.Sleep(time.Second)
+			st.down.Store(true)
+			time.Sleep(20 * time.Second) // long enough for the backoff to reach 16 s
+			st.down.Store(false)
+			repaired.Store(time.Now().UnixNano())
+		}()
+		var (
+			wg   sync.WaitGroup
+			last atomic.Int64 // the latest failure after the repair
+		)
+		for range 4 {
+			c := iotauth.NewCache(replica{p}, iotauth.WithStore(st), iotauth.WithLogger(discard))
+			t.Cleanup(func() { c.Close() })
+			wg.Go(func() {
+				for end := time.Now().Add(40 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+					if _, failed := send(c, p); failed && repaired.Load() != 0 {
+						last.Store(time.Now().UnixNano())
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if last.Load() != 0 {
+			// The probe reaches the store within 250 ms; a rotation holds
+			// requests at most a second.
+			assert.Less(t, time.Duration(last.Load()-repaired.Load()), 1250*time.Millisecond,
+				"a request failed after the store returned")
+		}
+	})
+}
