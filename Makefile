@@ -13,7 +13,7 @@ BENCHCOUNT ?= 6
 # (compiled and vetted by "test", run by "bench").
 MODULES := $(filter-out %/benchmarks,$(shell $(GO) list -m -f '{{.Dir}}'))
 
-.PHONY: test bench fuzz lint tidy modules rootdeps
+.PHONY: test bench fuzz lint tidy modules rootdeps doccheck
 
 ## test: vet and race-test every package of every module; vet and compile the benchmarks.
 test:
@@ -43,6 +43,10 @@ space := $(subst ,, )
 # ROOT_FORBIDDEN: modules the root module must not require, even for its
 # tests: they belong in the module that needs them.
 ROOT_FORBIDDEN := github.com/spf13/cobra github.com/redis/go-redis github.com/eclipse/paho.mqtt.golang github.com/aliyun/alibaba-cloud-sdk-go go.opentelemetry.io/otel github.com/jarcoal/httpmock
+
+## doccheck: fail when an exported identifier of any module has no doc comment.
+doccheck:
+	$(GO) run ./internal/doccheck .
 
 ## rootdeps: check that the root module's graph has none of ROOT_FORBIDDEN.
 rootdeps:

@@ -59,6 +59,9 @@ type Error struct {
 	Err        error  // the underlying cause, such as a network error, if any
 }
 
+// Error describes the failure: the platform, the operation, the kind, the
+// platform's code, message and request id, and the cause. It never holds a
+// secret.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("iotauth")

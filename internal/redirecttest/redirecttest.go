@@ -42,6 +42,7 @@ const (
 // Targets are the other-origin targets every call is tried with.
 var Targets = []Target{ForeignTLS, ForeignHTTP, Downgrade}
 
+// String names the target in subtest names.
 func (t Target) String() string {
 	return [...]string{"foreign-https", "foreign-http", "downgrade-http", "same-origin"}[t]
 }
