@@ -20,23 +20,23 @@ import (
 //     due to dead (see Skew for the expiry rule).
 //   - Once a token is due, one background refresh starts; callers keep
 //     getting the current token meanwhile. Only callers that hold no token
-//     wait, and they all wait for the same login (timers.go, flight.go).
+//     wait, and they all wait for the same login.
 //   - The login runs detached from the callers' contexts, bounded by its own
 //     timeout (WithRefreshTimeout); a caller whose context ends stops waiting.
 //   - A failed refresh keeps the current token in service until its real
 //     expiry (stale-if-error) and is retried with exponential backoff and
-//     jitter; credential failures are latched for a hold-off (backoff.go).
+//     jitter; credential failures are latched for a hold-off.
 //   - With WithStore, tokens are shared with other processes, and with a
-//     Locker store only one process of the fleet logs in at a time (fleet.go).
+//     Locker store only one process of the fleet logs in at a time.
 //
 // A Cache describes its source's platform (Describe), so a Transport over a
 // Cache behaves as one over the source.
 type Cache struct {
 	// Read by every hit: kept together at the front.
-	cur       atomic.Pointer[entry]  // nil before the first token and after Close
-	fl        atomic.Pointer[flight] // the login or refresh in progress; written under mu
-	notBefore atomic.Int64           // Unix nanoseconds; no call to the source starts earlier (backoff.go)
-	hits      *atomic.Int64          // WithHitCounting only
+	cur  atomic.Pointer[entry]  // nil before the first token and after Close
+	fl   atomic.Pointer[flight] // the login or refresh in progress; written under mu
+	gate gate                   // no call to the source starts before it opens
+	hits hitCounter
 
 	src TokenSource
 	cfg *cacheConfig // shared by Caches built with the same plain options
@@ -44,7 +44,7 @@ type Cache struct {
 	mu       sync.Mutex
 	isClosed bool
 	timer    *time.Timer // moves the current entry on; made at the first install of an expiring token
-	cold     *coldState  // made at the first failure, rejection or store use
+	cold     *coldState  // made at the first failure or rejection, or by NewCache with a store
 	n        struct{ waits, logins, refreshes, fails atomic.Int64 }
 }
 
@@ -52,24 +52,11 @@ type Cache struct {
 // a store, so that the many Caches of a healthy service stay small. Under mu.
 type coldState struct {
 	lastErr   error         // the failure being backed off or held off; nil after a success
-	failures  int32         // consecutive failures
+	failures  int32         // consecutive failures, deferrals included
+	deferred  bool          // the last flight made no call: the store was down and the token still good
 	early     int32         // tokens rejected soon after they were issued, for the "share a Store" hint
-	watching  bool          // a store watch was started or is being started
 	installed chan struct{} // closed at the next install; nil until someone waits for one
-	watch     func()        // stops the store watch; nil when none runs
-
-	// The store's health (fleet.go).
-	storeErr     error         // the failure that opened the circuit breaker; nil while it is closed
-	stopProbe    func()        // ends the probe that closes the breaker
-	storeBack    chan struct{} // closed when the breaker closes; nil while it is closed
-	lockless     int32         // logins without the fleet lock during this outage
-	locklessNext int64         // no login without the lock before this
-	saidDown     bool          // "serving the current token" was reported for this outage
-	saidLockless bool          // "logging in without the fleet lock" was reported for this outage
-
-	announced   chan struct{} // closed at the next rotation notice
-	holdUntil   int64         // a rotation notice holds requests until then
-	installedAt int64         // when the current token was installed
+	fleet     *fleet        // the fleet protocol, with a store; set by NewCache and never replaced
 }
 
 // coldLocked returns c's cold state, making it. c.mu must be held.
@@ -78,6 +65,30 @@ func (c *Cache) coldLocked() *coldState {
 		c.cold = new(coldState)
 	}
 	return c.cold
+}
+
+// fleet returns c's fleet protocol, or nil without a store.
+func (c *Cache) fleet() *fleet {
+	if c.cfg.store == nil {
+		return nil
+	}
+	return c.cold.fleet // set before c was shared, never written again
+}
+
+// hitCounter counts cache hits, WithHitCounting only: nil costs a hit nothing.
+type hitCounter struct{ n *atomic.Int64 }
+
+func (h hitCounter) add() {
+	if h.n != nil {
+		h.n.Add(1)
+	}
+}
+
+func (h hitCounter) load() int64 {
+	if h.n == nil {
+		return 0
+	}
+	return h.n.Load()
 }
 
 // CacheStats counts what a Cache did.
@@ -117,7 +128,10 @@ func NewCache(src TokenSource, opts ...CacheOption) *Cache {
 	}
 	c := &Cache{src: src, cfg: cfg.intern()}
 	if cfg.countHits {
-		c.hits = new(atomic.Int64)
+		c.hits.n = new(atomic.Int64)
+	}
+	if cfg.store != nil {
+		c.cold = &coldState{fleet: &fleet{c: c}}
 	}
 	return c
 }
@@ -128,23 +142,17 @@ func (c *Cache) Token(ctx context.Context) (*Token, error) {
 	if e := c.cur.Load(); e != nil {
 		switch e.state.Load() {
 		case stateFresh:
-			c.hit()
+			c.hits.add()
 			return e.tok, nil
 		case stateDue:
-			c.hit()
-			if c.fl.Load() == nil && c.mayCall(time.Now()) {
+			c.hits.add()
+			if c.fl.Load() == nil && c.gate.open(time.Now()) {
 				c.refreshAhead(ctx, e)
 			}
 			return e.tok, nil
 		}
 	}
 	return c.wait(ctx)
-}
-
-func (c *Cache) hit() {
-	if c.hits != nil {
-		c.hits.Add(1)
-	}
 }
 
 // Invalidate drops t if it is still the cached token, so that the next
@@ -164,16 +172,9 @@ func (c *Cache) Invalidate(t *Token) {
 // Stats returns what the cache has done so far.
 func (c *Cache) Stats() CacheStats {
 	return CacheStats{
-		Hits: c.hitCount(), Waits: c.n.waits.Load(), Logins: c.n.logins.Load(),
+		Hits: c.hits.load(), Waits: c.n.waits.Load(), Logins: c.n.logins.Load(),
 		Refreshes: c.n.refreshes.Load(), Failures: c.n.fails.Load(),
 	}
-}
-
-func (c *Cache) hitCount() int64 {
-	if c.hits == nil {
-		return 0
-	}
-	return c.hits.Load()
 }
 
 // Describe returns the source's description of its platform, with the
@@ -209,20 +210,13 @@ func (c *Cache) Close() error {
 		c.timer.Stop()
 	}
 	f := c.fl.Swap(nil)
-	var stop func()
-	if c.cold != nil {
-		stop, c.cold.watch = c.cold.watch, nil
-		if c.cold.stopProbe != nil {
-			c.cold.stopProbe()
-		}
-	}
 	c.mu.Unlock()
 	if f != nil {
 		f.cancel()
-		f.finish(nil, ErrClosed)
+		f.finish(outcome{op: "login", err: ErrClosed})
 	}
-	if stop != nil {
-		stop()
+	if fs := c.fleet(); fs != nil {
+		fs.close()
 	}
 	if cl, ok := c.src.(io.Closer); ok && c.cfg.store == nil {
 		return cl.Close()

@@ -2,7 +2,6 @@ package iotauth
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,11 +11,21 @@ import (
 type flight struct {
 	done     chan struct{}
 	finished atomic.Bool
-	tok      *Token
-	err      error
+	out      outcome            // written once, before done is closed
 	cancel   context.CancelFunc // cancels the call; Close uses it
 	spaced   chan struct{}      // closed when the flight waits to space a login without the fleet lock
 	spacedAt sync.Once
+}
+
+// outcome is what a flight obtained.
+type outcome struct {
+	tok *Token
+	op  string // "login", "refresh", "adopt", or "store" when deferred
+	err error
+	// deferred says that no call was made: the store is unreachable and the
+	// token being replaced is still good, so its callers keep it. err is the
+	// store's failure.
+	deferred bool
 }
 
 // spacing tells the waiters that the flight now waits to space a login
@@ -24,11 +33,50 @@ type flight struct {
 func (f *flight) spacing() { f.spacedAt.Do(func() { close(f.spaced) }) }
 
 // finish publishes the outcome to the waiters, once.
-func (f *flight) finish(tok *Token, err error) {
+func (f *flight) finish(o outcome) {
 	if f.finished.CompareAndSwap(false, true) {
-		f.tok, f.err = tok, err
+		f.out = o
 		close(f.done)
 	}
+}
+
+// await waits until f lands or ctx ends. Once f spaces a login without the
+// fleet lock, it waits at most spacedWait more, then reports gaveUp.
+func (f *flight) await(ctx context.Context, spacedWait time.Duration) (gaveUp bool, err error) {
+	select {
+	case <-f.done:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-f.spaced:
+	}
+	t := time.NewTimer(spacedWait)
+	defer t.Stop()
+	select {
+	case <-f.done:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-t.C:
+		return true, nil
+	}
+}
+
+// sleep waits for d, or until wake fires (nil never does); false when ctx
+// ends first.
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-wake:
+	case <-ctx.Done():
+		return false
+	}
+	return true
 }
 
 // refreshAhead starts a background refresh of e's token unless one is in
@@ -36,107 +84,93 @@ func (f *flight) finish(tok *Token, err error) {
 func (c *Cache) refreshAhead(ctx context.Context, e *entry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Now()
-	if c.fl.Load() == nil && c.cur.Load() == e && !c.isClosed && c.mayCall(now) {
+	if c.fl.Load() == nil && c.cur.Load() == e && !c.isClosed && c.gate.open(time.Now()) {
 		c.start(ctx, e.tok, false, 0)
 	}
 }
 
 // wait serves a caller whose cached token is dead, rejected or missing: it
-// joins the flight in progress or starts one, unless the gate says not yet,
-// in which case it gets the old token while it has not really expired, or
-// the failure being backed off.
+// joins the flight in progress or starts one, unless the gate says not yet
+// (see joinLocked). A flight deferred for a token this caller cannot use
+// makes it try again.
 func (c *Cache) wait(ctx context.Context) (*Token, error) {
-	c.mu.Lock()
-	if c.isClosed {
+	for {
+		c.mu.Lock()
+		e := c.cur.Load()
+		if e != nil && !c.isClosed && e.state.Load() == stateHeld {
+			installed := c.installedLocked()
+			c.mu.Unlock()
+			return c.held(ctx, e, installed)
+		}
+		tok, f, err := c.joinLocked(ctx, e)
 		c.mu.Unlock()
-		return nil, ErrClosed
+		if f == nil {
+			return tok, err
+		}
+		c.n.waits.Add(1)
+		gaveUp, err := f.await(ctx, c.cfg.storeTimeout)
+		switch {
+		case err != nil:
+			return nil, err
+		case gaveUp:
+			return nil, &Error{Platform: c.name(), Op: "login", Kind: ErrServer,
+				Message: "token store unreachable; this process's next login without the fleet lock is spaced out"}
+		case !f.out.deferred:
+			return f.out.tok, f.out.err
+		case e != nil && e.servable(time.Now()):
+			return e.tok, nil // the store is down but the token is still good
+		}
 	}
-	now := time.Now()
-	e := c.cur.Load()
+}
+
+// joinLocked returns, for a caller whose entry is e, the token to serve at
+// once, the failure to return, or the flight to wait for: the one in
+// progress, or one it starts. While the gate is closed, the caller gets the
+// old token if it has not really expired, else the failure being backed
+// off; after a deferral it may not wait for the store, so the flight starts
+// at once. c.mu must be held.
+func (c *Cache) joinLocked(ctx context.Context, e *entry) (*Token, *flight, error) {
+	if c.isClosed {
+		return nil, nil, ErrClosed
+	}
 	var old *Token
 	rejected := false
 	if e != nil {
-		switch s := e.state.Load(); s {
+		switch e.state.Load() {
 		case stateFresh, stateDue:
-			c.mu.Unlock()
-			c.hit()
-			return e.tok, nil
-		case stateHeld:
-			return c.held(ctx, e, now)
+			c.hits.add()
+			return e.tok, nil, nil
 		case stateRejected:
 			rejected = true
 		}
 		old = e.tok
 	}
-	f := c.fl.Load()
-	if f == nil {
-		delay := time.Duration(c.notBefore.Load() - now.UnixNano())
-		if delay > 0 {
-			if e != nil && e.servable(now) {
-				c.mu.Unlock()
-				c.hit()
-				return e.tok, nil
-			}
-			if c.cold != nil && c.cold.lastErr != nil {
-				if !errors.Is(c.cold.lastErr, errStoreDown) {
-					err := c.cold.lastErr
-					c.mu.Unlock()
-					return nil, err
-				}
-				// The store was down when a refresh was put off, and this
-				// caller has no servable token: it may not wait for the store.
-				delay = 0
-			}
+	if f := c.fl.Load(); f != nil {
+		return nil, f, nil
+	}
+	now := time.Now()
+	delay := c.gate.wait(now)
+	if delay > 0 && e != nil && e.servable(now) {
+		c.hits.add()
+		return e.tok, nil, nil
+	}
+	if delay > 0 && c.cold != nil {
+		if c.cold.deferred {
+			delay = 0
+		} else if c.cold.lastErr != nil {
+			return nil, nil, c.cold.lastErr
 		}
-		f = c.start(ctx, old, rejected, delay)
 	}
-	c.mu.Unlock()
-	c.n.waits.Add(1)
-	var giveUp <-chan time.Time
-	select {
-	case <-f.spaced:
-		t := time.NewTimer(c.cfg.storeTimeout)
-		defer t.Stop()
-		giveUp = t.C
-	case <-f.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	select {
-	case <-giveUp:
-		return nil, &Error{Platform: c.name(), Op: "login", Kind: ErrServer,
-			Message: "token store unreachable; this process's next login without the fleet lock is spaced out"}
-	case <-f.done:
-		if f.err != nil && errors.Is(f.err, errStoreDown) {
-			if e != nil && e.servable(time.Now()) {
-				return e.tok, nil // the store is down but the token is still good
-			}
-			return c.wait(ctx) // put off for a token this caller cannot use
-		}
-		return f.tok, f.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return nil, c.start(ctx, old, rejected, delay), nil
 }
 
 // held waits, for a caller whose token another process is rotating, until
-// the new token arrives or the hold ends, and serves whichever it has then.
-// c.mu is held on entry and released.
-func (c *Cache) held(ctx context.Context, e *entry, now time.Time) (*Token, error) {
-	installed := c.installedLocked()
-	until := c.cold.holdUntil
-	c.mu.Unlock()
-	if d := time.Duration(until - now.UnixNano()); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-installed:
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		}
-		t.Stop()
+// the new token arrives (installed) or the hold ends, and serves whichever
+// it has then.
+func (c *Cache) held(ctx context.Context, e *entry, installed <-chan struct{}) (*Token, error) {
+	d := time.Duration(c.fleet().holdUntil.Load() - time.Now().UnixNano())
+	if !sleep(ctx, d, installed) {
+		return nil, ctx.Err()
 	}
 	if e.state.CompareAndSwap(stateHeld, e.stateAt(time.Now().UnixNano())) {
 		c.mu.Lock()
@@ -159,74 +193,57 @@ func (c *Cache) start(ctx context.Context, old *Token, rejected bool, delay time
 	return f
 }
 
-// fly waits for the gate, obtains a token and publishes the outcome.
+// fly waits for the gate, obtains a token, settles the outcome and
+// publishes it.
 func (c *Cache) fly(ctx context.Context, f *flight, old *Token, rejected bool, delay time.Duration) {
 	defer f.cancel()
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			f.finish(nil, ErrClosed) // only Close cancels a flight
-			return
-		}
+	if !sleep(ctx, delay, nil) {
+		f.finish(outcome{op: "login", err: ErrClosed}) // only Close cancels a flight
+		return
 	}
 	began := time.Now()
-	tok, op, err := c.obtainSafely(ctx, f, old, rejected)
-	if err == nil {
-		err = c.check(op, tok)
+	o := safely(c.name(), func() outcome { return c.obtain(ctx, f, old, rejected) })
+	if o.err == nil {
+		o.err = checkToken(c.name(), o.op, o.tok)
 	}
-	if err != nil {
-		tok = nil
-	}
-	c.mu.Lock()
-	if c.fl.Load() != f { // closed meanwhile
-		c.mu.Unlock()
-		f.finish(nil, ErrClosed)
-		return
+	if o.err != nil {
+		o.tok = nil
 	}
 	now := time.Now()
-	deferred := errors.Is(err, errStoreDown)
-	if err == nil {
-		c.installLocked(tok, now)
-	} else if !deferred {
-		c.n.fails.Add(1)
+	c.mu.Lock()
+	landed := c.fl.Load() == f
+	if landed {
+		c.settleLocked(o, old, began, now)
+		c.fl.Store(nil)
 	}
-	c.settleLocked(began, now, err)
-	if deferred && old != nil && !old.Expiry.IsZero() {
-		// Retry the store until the token's real expiry, then log in.
-		c.notBefore.Store(min(c.notBefore.Load(), unixNano(old.Expiry)))
-	}
-	c.fl.Store(nil)
 	c.mu.Unlock()
-	if deferred {
-		c.sayOnce(ctx, func(cs *coldState) *bool { return &cs.saidDown }, storeDownMsg, err)
-		f.finish(nil, err)
-		return
+	switch {
+	case !landed: // closed meanwhile
+		o = outcome{op: o.op, err: ErrClosed}
+	case o.deferred:
+		c.fleet().sayOnce(ctx, saidDown, storeDownMsg, o.err)
+	default:
+		// Report before waking the waiters, so that a hook persisting the
+		// token has done so before anyone uses it.
+		c.cfg.report(ctx, c.name(), Event{Op: o.op, Token: o.tok, Err: o.err, Duration: now.Sub(began)})
 	}
-
-	// Report before waking the waiters, so that a hook persisting the token
-	// has done so before anyone uses it.
-	c.report(ctx, Event{Op: op, Token: tok, Err: err, Duration: now.Sub(began)})
-	f.finish(tok, err)
+	f.finish(o)
 }
 
-// obtainSafely is obtain turning a panic of the source into an error:
-// nothing may panic on the Cache's own goroutine.
-func (c *Cache) obtainSafely(ctx context.Context, f *flight, old *Token, rejected bool) (tok *Token, op string, err error) {
-	op = "login"
+// safely runs obtain, turning a panic of the source into an error: nothing
+// may panic on the Cache's own goroutine.
+func safely(platform string, obtain func() outcome) (o outcome) {
 	defer func() {
 		if r := recover(); r != nil {
-			tok, err = nil, &Error{Platform: c.name(), Op: op, Kind: ErrServer, Message: "the token source panicked"}
+			o = outcome{op: "login", err: &Error{Platform: platform, Op: "login", Kind: ErrServer, Message: "the token source panicked"}}
 		}
 	}()
-	return c.obtain(ctx, f, old, rejected)
+	return obtain()
 }
 
-// check refuses a token no caller could use, so that a broken source does
-// not look like a success.
-func (c *Cache) check(op string, t *Token) error {
+// checkToken refuses a token no caller could use, so that a broken source
+// does not look like a success.
+func checkToken(platform, op string, t *Token) error {
 	why := ""
 	switch {
 	case t == nil:
@@ -238,39 +255,70 @@ func (c *Cache) check(op string, t *Token) error {
 	default:
 		return nil
 	}
-	return &Error{Platform: c.name(), Op: op, Kind: ErrMalformedResponse, Message: why}
+	return &Error{Platform: platform, Op: op, Kind: ErrMalformedResponse, Message: why}
+}
+
+// obtain gets a new token to replace old (nil on a cold start; rejected when
+// the platform refused it). Without a store it calls the source. With one:
+// it adopts what another process saved, or takes the fleet lock, logs in
+// and saves; or, when the store is down and old is still good, it serves
+// what it has (a deferred outcome).
+func (c *Cache) obtain(ctx context.Context, f *flight, old *Token, rejected bool) outcome {
+	fs := c.fleet()
+	if fs == nil {
+		return c.fetch(ctx, old)
+	}
+	urgent := old == nil || rejected || expired(old, time.Now())
+	t, unlock, err := fs.acquire(ctx, f, old, urgent, rejected)
+	switch {
+	case t != nil:
+		return outcome{tok: t, op: "adopt"}
+	case err != nil && ctx.Err() != nil:
+		return outcome{op: "login", err: ctx.Err()} // closed
+	case err != nil:
+		return outcome{op: "store", err: err, deferred: true}
+	}
+	defer unlock()
+	if ctx.Err() != nil {
+		return outcome{op: "login", err: ctx.Err()} // closed
+	}
+	o := c.fetch(ctx, old)
+	if o.err == nil && checkToken(c.name(), o.op, o.tok) == nil {
+		fs.save(ctx, o.tok)
+	}
+	return o
 }
 
 // fetch refreshes old when the source is a Refresher, falling back to a
 // login when the refresh fails for any reason but the refresh timeout. A
 // refused refresh recovered by a login is not a failure. The refresh
 // timeout bounds the platform calls alone, not the store's.
-func (c *Cache) fetch(ctx context.Context, old *Token) (*Token, string, error) {
+func (c *Cache) fetch(ctx context.Context, old *Token) outcome {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.refreshTimeout)
 	defer cancel()
-	if r, ok := c.src.(Refresher); ok && old != nil {
-		c.n.refreshes.Add(1)
-		tok, err := r.Refresh(ctx, old)
-		if err == nil {
-			return tok, "refresh", nil
-		}
-		if tok != nil {
-			// A new token with an error: the refresh worked and a side
-			// effect failed (Cloud Studio could not delete the old token).
-			c.report(ctx, Event{Op: "refresh", Token: tok, Err: err, Message: "refreshed, but the old token was not revoked"})
-			return tok, "refresh", nil
-		}
-		if ctx.Err() != nil {
-			return nil, "refresh", err
-		}
+	r, ok := c.src.(Refresher)
+	if !ok || old == nil {
 		c.n.logins.Add(1)
-		tok, lerr := c.src.Token(ctx)
-		if lerr == nil {
-			c.info(ctx, "iotauth: refresh refused; logged in again", err)
-		}
-		return tok, "login", lerr
+		tok, err := c.src.Token(ctx)
+		return outcome{tok: tok, op: "login", err: err}
+	}
+	c.n.refreshes.Add(1)
+	tok, err := r.Refresh(ctx, old)
+	switch {
+	case err == nil:
+		return outcome{tok: tok, op: "refresh"}
+	case tok != nil:
+		// A new token with an error: the refresh worked and a side effect
+		// failed (Cloud Studio could not delete the old token).
+		c.cfg.report(ctx, c.name(), Event{Op: "refresh", Token: tok, Err: err, Message: "refreshed, but the old token was not revoked"})
+		return outcome{tok: tok, op: "refresh"}
+	case ctx.Err() != nil:
+		return outcome{op: "refresh", err: err}
 	}
 	c.n.logins.Add(1)
-	tok, err := c.src.Token(ctx)
-	return tok, "login", err
+	tok, lerr := c.src.Token(ctx)
+	if lerr == nil {
+		c.cfg.info(ctx, c.name(), "iotauth: refresh refused; logged in again", err)
+	}
+	return outcome{tok: tok, op: "login", err: lerr}
 }

@@ -10,55 +10,56 @@ import (
 // negative value keeps its default. A nil CacheOption makes NewCache panic.
 type CacheOption func(*cacheConfig)
 
+// cacheConfig is a Cache's configuration, declared once: the plain part,
+// which Caches with the same settings share, and what makes a configuration
+// a Cache's own.
 type cacheConfig struct {
+	plainConfig
+	logger        *slog.Logger
+	hook          func(Event)
+	store         Store
+	lastTokenOnly bool // the source's Platform.LastTokenOnly, with a store
+}
+
+// plainConfig is the comparable part of a configuration. A configuration
+// without a logger, hook or store is interned by it, so that the many Caches
+// of a service with one credential per device share one copy instead of
+// holding a copy each.
+type plainConfig struct {
 	window         time.Duration // 0: the default rule
 	holdOff        time.Duration
 	refreshTimeout time.Duration
 	minBackoff     time.Duration
 	maxBackoff     time.Duration
-	logger         *slog.Logger
-	hook           func(Event)
-	store          Store
-	storeKey       string
 	lease          time.Duration
 	storeTimeout   time.Duration
+	storeKey       string
 	countHits      bool
-	lastTokenOnly  bool // the source's Platform.LastTokenOnly, with a store
 }
 
 func defaultCacheConfig() cacheConfig {
-	return cacheConfig{
+	return cacheConfig{plainConfig: plainConfig{
 		holdOff:        5 * time.Minute,
 		refreshTimeout: 30 * time.Second,
 		minBackoff:     time.Second,
 		maxBackoff:     time.Minute,
 		lease:          15 * time.Second,
 		storeTimeout:   2 * time.Second,
-	}
+	}}
 }
 
-// plainConfigs holds one copy of each configuration without a logger, hook
-// or store, so that the many Caches of a service with one credential per
-// device share it instead of holding a copy each.
+// plainConfigs holds the interned plain configurations.
 var plainConfigs sync.Map // plainConfig -> *cacheConfig
-
-// plainConfig is what a plain configuration is told apart by.
-type plainConfig struct {
-	window, holdOff, refreshTimeout, minBackoff, maxBackoff, lease, storeTimeout time.Duration
-	storeKey                                                                     string
-	countHits                                                                    bool
-}
 
 // intern returns a shared copy of c when it is plain, else a copy of its own.
 func (c cacheConfig) intern() *cacheConfig {
 	if c.logger != nil || c.hook != nil || c.store != nil {
 		return &c
 	}
-	k := plainConfig{c.window, c.holdOff, c.refreshTimeout, c.minBackoff, c.maxBackoff, c.lease, c.storeTimeout, c.storeKey, c.countHits}
-	if v, ok := plainConfigs.Load(k); ok {
+	if v, ok := plainConfigs.Load(c.plainConfig); ok {
 		return v.(*cacheConfig)
 	}
-	v, _ := plainConfigs.LoadOrStore(k, &c)
+	v, _ := plainConfigs.LoadOrStore(c.plainConfig, &c)
 	return v.(*cacheConfig)
 }
 

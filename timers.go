@@ -31,14 +31,14 @@ func (c *Cache) installLocked(t *Token, now time.Time) {
 		e.due, e.dead = unixNano(now.Add(dueIn)), unixNano(now.Add(deadIn))
 		e.state.Store(e.stateAt(now.UnixNano()))
 	}
+	if fs := c.fleet(); fs != nil {
+		fs.installedAt.Store(now.UnixNano()) // before e is visible: see fleet.announced
+	}
 	c.cur.Store(e)
 	c.armLocked(e, now.UnixNano())
-	if c.cold != nil {
-		c.cold.installedAt = now.UnixNano()
-		if c.cold.installed != nil {
-			close(c.cold.installed)
-			c.cold.installed = nil
-		}
+	if c.cold != nil && c.cold.installed != nil {
+		close(c.cold.installed)
+		c.cold.installed = nil
 	}
 }
 
@@ -111,6 +111,13 @@ func (c *Cache) tick() {
 // not rejected and not past its real expiry.
 func (e *entry) servable(now time.Time) bool {
 	return e.state.Load() != stateRejected && !expired(e.tok, now)
+}
+
+// nextInstall returns a channel closed at the next install.
+func (c *Cache) nextInstall() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.installedLocked()
 }
 
 // installedLocked returns a channel closed at the next install. c.mu must be held.
