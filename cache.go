@@ -17,7 +17,7 @@ import (
 //
 //   - A cached token is served with two atomic loads: no lock, no
 //     allocation, no clock read. A timer moves the cached entry from fresh to
-//     due to dead (see Skew for the expiry rule).
+//     due to dead (the expiry rule is documented at [Skew]).
 //   - Once a token is due, one background refresh starts; callers keep
 //     getting the current token meanwhile. Only callers that hold no token
 //     wait, and they all wait for the same login.
@@ -167,6 +167,35 @@ func (c *Cache) Invalidate(t *Token) {
 		return
 	}
 	c.hintShareStore()
+}
+
+// earlyRejection is how young a rejected token must be for the rejection to
+// suggest that another process logs in with the same credential.
+const earlyRejection = time.Minute
+
+// hintShareStore says once, when the platform has rejected a second token
+// soon after it was obtained and no Store is shared, what is most likely
+// going on. The last successful call began minimum backoff before the gate
+// opens.
+func (c *Cache) hintShareStore() {
+	if c.cfg.store != nil {
+		return
+	}
+	age := -c.gate.wait(time.Now()) + c.cfg.minBackoff
+	c.mu.Lock()
+	early := int32(0)
+	if age < earlyRejection {
+		cs := c.coldLocked()
+		cs.early++
+		early = cs.early
+	}
+	c.mu.Unlock()
+	if early != 2 {
+		return
+	}
+	c.cfg.warnings().LogAttrs(context.Background(), slog.LevelWarn,
+		"iotauth: the platform rejected a token soon after it was issued; if another process logs in with the same credential, share a Store (iotauth.WithStore) so that they stop invalidating each other's tokens",
+		slog.String("platform", c.name()), slog.Duration("token_age", age))
 }
 
 // Stats returns what the cache has done so far.

@@ -37,7 +37,8 @@ type Token struct {
 // Valid reports whether t is non-nil, has an AccessToken and has time left
 // until its Expiry (a token without one is always valid). It judges by the
 // time left, never by IssuedAt; when a token stops being sent, shortly
-// before its Expiry, is the Cache's decision (see Skew).
+// before its Expiry, is the Cache's decision (the expiry rule is documented at
+// [Skew]).
 func (t *Token) Valid() bool {
 	return t != nil && t.AccessToken != "" && !expired(t, time.Now())
 }

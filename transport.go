@@ -81,6 +81,31 @@ func NewTransport(src TokenSource, base http.RoundTripper, opts ...TransportOpti
 	return t
 }
 
+// TransportOption configures NewTransport. A nil TransportOption makes
+// NewTransport panic.
+type TransportOption func(*transportConfig)
+
+type transportConfig struct {
+	origins  []string
+	insecure bool
+}
+
+// WithHosts lets credentials go to these origins as well as those the source
+// declares. Each is "https://host:port", "host:port" (https on that port),
+// or "host" (https on any port). Plain http must be spelled out
+// ("http://host:port").
+func WithHosts(hosts ...string) TransportOption {
+	return func(t *transportConfig) { t.origins = append(t.origins, hosts...) }
+}
+
+// WithInsecureHTTP lets a Transport over a source that declares no origin
+// send credentials over plain http to any host, not only over https or to
+// loopback. It is meant for tests against emulators on other hosts: on a
+// real network, anyone on the path reads the credentials.
+func WithInsecureHTTP() TransportOption {
+	return func(t *transportConfig) { t.insecure = true }
+}
+
 // parseOrigin reads "scheme://host[:port]", "host:port" or "host".
 func parseOrigin(s string) (origin, error) {
 	if strings.Contains(s, "://") {

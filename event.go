@@ -6,6 +6,24 @@ import (
 	"time"
 )
 
+// Event reports what a Cache did to a WithHook hook. Op is one of:
+//
+//   - "login": the source's Token was called;
+//   - "refresh": the source's Refresh was called;
+//   - "adopt": a token another process saved was taken from the Store;
+//   - "store": a Store call failed or the Cache changed how it uses the
+//     store (Message says what it does about it).
+//
+// Token is the new token (nil on failure), Err the failure (nil on success).
+type Event struct {
+	Platform string
+	Op       string
+	Token    *Token
+	Err      error
+	Message  string
+	Duration time.Duration
+}
+
 // report logs a call to the source or the store of platform and calls the
 // hook. A failure is a warning, logged to slog.Default() when the user gave
 // no logger; a success is logged only to the user's logger.
@@ -46,33 +64,4 @@ func (c *cacheConfig) warnings() *slog.Logger {
 		return c.logger
 	}
 	return slog.Default()
-}
-
-// earlyRejection is how young a rejected token must be for the rejection to
-// suggest that another process logs in with the same credential.
-const earlyRejection = time.Minute
-
-// hintShareStore says once, when the platform has rejected a second token
-// soon after it was obtained and no Store is shared, what is most likely
-// going on. The last successful call began minimum backoff before the gate
-// opens.
-func (c *Cache) hintShareStore() {
-	if c.cfg.store != nil {
-		return
-	}
-	age := -c.gate.wait(time.Now()) + c.cfg.minBackoff
-	c.mu.Lock()
-	early := int32(0)
-	if age < earlyRejection {
-		cs := c.coldLocked()
-		cs.early++
-		early = cs.early
-	}
-	c.mu.Unlock()
-	if early != 2 {
-		return
-	}
-	c.cfg.warnings().LogAttrs(context.Background(), slog.LevelWarn,
-		"iotauth: the platform rejected a token soon after it was issued; if another process logs in with the same credential, share a Store (iotauth.WithStore) so that they stop invalidating each other's tokens",
-		slog.String("platform", c.name()), slog.Duration("token_age", age))
 }

@@ -83,7 +83,7 @@ func (c *cacheConfig) sanitize() {
 // WithRefreshWindow refreshes every token d before it stops being served,
 // instead of DefaultRefreshWindow of its time left with a random spread. A
 // window wider than half the time a token has left is clamped to that half
-// (see Skew for the whole expiry rule).
+// (the expiry rule is documented at [Skew]).
 func WithRefreshWindow(d time.Duration) CacheOption { return func(c *cacheConfig) { c.window = d } }
 
 // WithHoldOff sets how long a credential failure (ErrInvalidCredentials,
@@ -119,7 +119,8 @@ func WithHook(h func(Event)) CacheOption { return func(c *cacheConfig) { c.hook 
 func WithStore(s Store) CacheOption { return func(c *cacheConfig) { c.store = s } }
 
 // WithStoreKey names the credential in the Store, for sources that do not
-// implement Keyer. Build it with StoreKey.
+// describe none (Platform.StoreKey), or to share a credential under another
+// name. Build it with StoreKey.
 func WithStoreKey(key string) CacheOption { return func(c *cacheConfig) { c.storeKey = key } }
 
 // WithLease sets the fleet lock's lease (default 15 s), renewed while a
@@ -137,46 +138,3 @@ func WithStoreTimeout(d time.Duration) CacheOption {
 // cost of an uncounted hit when many cores read the same Cache, so it is off
 // by default and Hits stays 0.
 func WithHitCounting() CacheOption { return func(c *cacheConfig) { c.countHits = true } }
-
-// Event reports what a Cache did to a WithHook hook. Op is one of:
-//
-//   - "login": the source's Token was called;
-//   - "refresh": the source's Refresh was called;
-//   - "adopt": a token another process saved was taken from the Store;
-//   - "store": a Store call failed or the Cache changed how it uses the
-//     store (Message says what it does about it).
-//
-// Token is the new token (nil on failure), Err the failure (nil on success).
-type Event struct {
-	Platform string
-	Op       string
-	Token    *Token
-	Err      error
-	Message  string
-	Duration time.Duration
-}
-
-// TransportOption configures NewTransport. A nil TransportOption makes
-// NewTransport panic.
-type TransportOption func(*transportConfig)
-
-type transportConfig struct {
-	origins  []string
-	insecure bool
-}
-
-// WithHosts lets credentials go to these origins as well as those the source
-// declares. Each is "https://host:port", "host:port" (https on that port),
-// or "host" (https on any port). Plain http must be spelled out
-// ("http://host:port").
-func WithHosts(hosts ...string) TransportOption {
-	return func(t *transportConfig) { t.origins = append(t.origins, hosts...) }
-}
-
-// WithInsecureHTTP lets a Transport over a source that declares no origin
-// send credentials over plain http to any host, not only over https or to
-// loopback. It is meant for tests against emulators on other hosts: on a
-// real network, anyone on the path reads the credentials.
-func WithInsecureHTTP() TransportOption {
-	return func(t *transportConfig) { t.insecure = true }
-}

@@ -1,57 +1,6 @@
-// Package iotauth authenticates backend services against IoT platforms
-// (Huawei OceanConnect, Cloud Studio, Alibaba Cloud MQTT, MXCHIP) and keeps
-// their credentials fresh, safe and shared.
-//
-// A provider under providers/ turns a platform's login API into a
-// TokenSource and describes its platform (Describe). NewCache wraps it and
-// owns every decision about time: exactly one login in flight per credential,
-// refresh ahead of expiry in the background, backoff after failures, a
-// hold-off after refused credentials, and tokens shared through a Store (see
-// the expiry rule in Skew's documentation). NewTransport wraps an
-// http.RoundTripper so that every request to the platform's origin carries
-// the right headers, and a request whose token the platform rejects is
-// resent once with a fresh token.
-//
-//	p, _ := oceanconnect.New(oceanconnect.Config{BaseURL: url, AppID: id, Secret: secret})
-//	client := &http.Client{Transport: iotauth.NewTransport(iotauth.NewCache(p), nil)}
-//
-// Secrets and tokens print as [REDACTED] everywhere, and errors carry the
-// platform's code and request id but never a credential.
 package iotauth
 
-import (
-	"context"
-	"net/http"
-)
-
-// TokenSource returns a token. A provider's Token makes one call to the
-// platform; a *Cache makes calls only when needed.
-type TokenSource interface {
-	Token(ctx context.Context) (*Token, error)
-}
-
-// TokenSourceFunc adapts a function to a TokenSource.
-type TokenSourceFunc func(ctx context.Context) (*Token, error)
-
-// Token calls f.
-func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
-
-// Refresher is implemented by sources that can replace a token without a
-// full login (OceanConnect's refresh token, Cloud Studio's rotation). The
-// Cache calls Refresh instead of Token when it holds an old token, and falls
-// back to Token when Refresh fails. A Refresh that got a new token but
-// failed at a side effect (Cloud Studio could not delete the old token)
-// returns both: the Cache installs the token and reports the error as a
-// warning and a "refresh" Event carrying both.
-type Refresher interface {
-	Refresh(ctx context.Context, old *Token) (*Token, error)
-}
-
-// Invalidator drops a token that the platform rejected, if it is still the
-// current one. *Cache implements it.
-type Invalidator interface {
-	Invalidate(t *Token)
-}
+import "net/http"
 
 // Platform describes where and how a source's credentials are used. A
 // provider returns it from Describe; a Cache returns its source's; a wrapper
