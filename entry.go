@@ -110,7 +110,7 @@ func (c *Cache) tick() {
 // servable reports whether e's token may still be sent although it is dead:
 // not rejected and not past its real expiry.
 func (e *entry) servable(now time.Time) bool {
-	return e.state.Load() != stateRejected && !expired(e.tok, now)
+	return e.state.Load() != stateRejected && !e.tok.ExpiredAt(now)
 }
 
 // nextInstall returns a channel closed at the next install.

@@ -54,8 +54,11 @@ func timeLeft(t *Token, now time.Time) time.Duration {
 	return max(t.Expiry.Sub(now), 0)
 }
 
-// expired reports whether t's Expiry has passed. A token without one never expires.
-func expired(t *Token, now time.Time) bool {
+// ExpiredAt reports whether t's Expiry has passed at now; a token without
+// an Expiry never expires. It is the last step of the expiry rule (see
+// [Skew]): a Cache stops serving a token shortly before, and stores neither
+// keep nor return a token expired by it.
+func (t *Token) ExpiredAt(now time.Time) bool {
 	return !t.Expiry.IsZero() && !now.Before(t.Expiry)
 }
 

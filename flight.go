@@ -250,7 +250,7 @@ func checkToken(platform, op string, t *Token) error {
 		why = "source returned no token and no error"
 	case t.AccessToken == "":
 		why = "source returned a token without an access token"
-	case expired(t, time.Now()):
+	case t.ExpiredAt(time.Now()):
 		why = "source returned an expired token"
 	default:
 		return nil
@@ -268,7 +268,7 @@ func (c *Cache) obtain(ctx context.Context, f *flight, old *Token, rejected bool
 	if fs == nil {
 		return c.fetch(ctx, old)
 	}
-	urgent := old == nil || rejected || expired(old, time.Now())
+	urgent := old == nil || rejected || old.ExpiredAt(time.Now())
 	t, unlock, err := fs.acquire(ctx, f, old, urgent, rejected)
 	switch {
 	case t != nil:

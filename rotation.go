@@ -153,7 +153,7 @@ func (f *fleet) awaitRotation(ctx context.Context, old *Token, d time.Duration) 
 // adopt installs a token another process saved, if it is newer than the
 // cached one: processes swap to it before the old one starts being rejected.
 func (c *Cache) adopt(t *Token) {
-	if t == nil || t.AccessToken == "" || expired(t, time.Now()) {
+	if t == nil || t.AccessToken == "" || t.ExpiredAt(time.Now()) {
 		return
 	}
 	c.mu.Lock()

@@ -40,7 +40,7 @@ type Token struct {
 // before its Expiry, is the Cache's decision (the expiry rule is documented at
 // [Skew]).
 func (t *Token) Valid() bool {
-	return t != nil && t.AccessToken != "" && !expired(t, time.Now())
+	return t != nil && t.AccessToken != "" && !t.ExpiredAt(time.Now())
 }
 
 // Type returns the canonical token type, "Bearer" when TokenType is empty.

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+
+	"github.com/iotauth/iotauth/internal/loopback"
 )
 
 // Transport is an http.RoundTripper that authorizes requests with tokens from
@@ -241,13 +243,13 @@ func (t *Transport) mayAuthorize(req *http.Request) bool {
 	if len(t.origins) > 0 {
 		for _, o := range t.origins {
 			if o.host == host && (o.port == "" || o.port == port) &&
-				(o.scheme == scheme || (o.scheme == "" && (scheme == "https" || (scheme == "http" && isLoopback(host))))) {
+				(o.scheme == scheme || (o.scheme == "" && (scheme == "https" || (scheme == "http" && loopback.Host(host))))) {
 				return true
 			}
 		}
 		return false
 	}
-	if scheme != "https" && !(scheme == "http" && (t.insecure || isLoopback(host))) {
+	if scheme != "https" && !(scheme == "http" && (t.insecure || loopback.Host(host))) {
 		return false
 	}
 	// No declared origin: the caller's own host only, never a redirect's.
@@ -256,15 +258,6 @@ func (t *Transport) mayAuthorize(req *http.Request) bool {
 		first = first.Response.Request
 	}
 	return first == req || (strings.EqualFold(first.URL.Host, req.URL.Host) && strings.EqualFold(first.URL.Scheme, req.URL.Scheme))
-}
-
-// isLoopback reports whether host names this machine.
-func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // drain reads a little of a body so its connection can be reused, and closes it.

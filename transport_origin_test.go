@@ -44,6 +44,11 @@ func TestTransport_Origin_UndeclaredSource_HTTPSOrLoopbackOnlyUnlessInsecure(t *
 		"http://127.0.0.1:8080/x":   "Bearer tok-1",
 		"http://[::1]:8080/x":       "Bearer tok-1",
 		"http://localhost:8080/x":   "Bearer tok-1",
+		"http://LOCALHOST:8080/x":   "Bearer tok-1",
+		// Go resolves names under .localhost through DNS: not loopback.
+		"http://app.localhost:8080/x":    "",
+		"http://localhost.example.com/x": "",
+		"http://127.0.0.1.example.com/x": "",
 	}
 	assertAuthorizations(t, iotauth.NewTransport(src, recordingBase(&seen)), &seen, cases)
 	insecure := iotauth.NewTransport(src, recordingBase(&seen), iotauth.WithInsecureHTTP())

@@ -128,7 +128,7 @@ func (f *File) Load(ctx context.Context, key string) (*iotauth.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tokencodec.Expired(t, time.Now()) {
+	if t.ExpiredAt(time.Now()) {
 		return nil, nil
 	}
 	return t, nil

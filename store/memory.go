@@ -49,7 +49,7 @@ func (m *Memory) Load(ctx context.Context, key string) (*iotauth.Token, error) {
 	if t == nil {
 		return nil, nil
 	}
-	if tokencodec.Expired(t, time.Now()) {
+	if t.ExpiredAt(time.Now()) {
 		delete(m.tokens, key)
 		return nil, nil
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/iotauth/iotauth"
+
+	"github.com/iotauth/iotauth/internal/loopback"
 )
 
 // Fields checks the fields of a provider's Config in New. Its errors are
@@ -84,20 +86,10 @@ func (f Fields) BaseURL(field, raw, def string, allowHTTP bool) (string, error) 
 		return "", f.Err(field, "has no host")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
 		return "", f.Err(field, "must not have a query or fragment")
-	case u.Scheme == "http" && !allowHTTP && !Loopback(u.Hostname()):
+	case u.Scheme == "http" && !allowHTTP && !loopback.Host(u.Hostname()):
 		return "", f.Err(field, "must use https (http only for a loopback host, or with AllowInsecureHTTP, for tests)")
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
-}
-
-// Loopback reports whether host (without a port) is this machine:
-// localhost or a loopback IP address.
-func Loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // HostOf returns the host:port a base URL's requests go to, with the

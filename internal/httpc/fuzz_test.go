@@ -10,6 +10,7 @@ import (
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
+	"github.com/iotauth/iotauth/internal/loopback"
 )
 
 // FuzzBaseURL: a base URL New accepts is absolute, https (or http to a
@@ -47,7 +48,7 @@ func FuzzBaseURL(f *testing.F) {
 		switch u.Scheme {
 		case "https":
 		case "http":
-			if !allowHTTP && !httpc.Loopback(u.Hostname()) {
+			if !allowHTTP && !loopback.Host(u.Hostname()) {
 				t.Fatalf("accepted http to %q", u.Hostname())
 			}
 		default:

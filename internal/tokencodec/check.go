@@ -33,7 +33,7 @@ func CheckSave(ctx context.Context, key string, t *iotauth.Token) (skip bool, er
 	if t == nil || t.AccessToken == "" {
 		return false, errNoToken
 	}
-	return Expired(t, time.Now()), nil
+	return t.ExpiredAt(time.Now()), nil
 }
 
 // CheckLock validates a Lock call.

@@ -33,7 +33,7 @@ func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.To
 		return nil, err
 	}
 	if old == nil || old.AccessToken == "" || old.AccessToken == tok.AccessToken ||
-		(!old.Expiry.IsZero() && !p.now().Before(old.Expiry)) {
+		old.ExpiredAt(p.now()) {
 		return tok, nil
 	}
 	if err := p.delete(ctx, old); err != nil {
