@@ -14,7 +14,8 @@ const (
 
 // call runs one store call through the circuit breaker: while the breaker
 // is open the call is not made and fails at once with the failure that
-// opened it. A failed call opens the breaker and starts a probe.
+// opened it. A call that fails because the store is not there (storeDown)
+// opens the breaker and starts a probe.
 func (f *fleet) call(call func() error) error {
 	f.mu.Lock()
 	down := f.down
@@ -23,8 +24,8 @@ func (f *fleet) call(call func() error) error {
 		return down
 	}
 	err := call()
-	if err == nil {
-		return nil
+	if !storeDown(err) {
+		return err // the store answered
 	}
 	f.mu.Lock()
 	opened := f.down == nil && !f.closed
@@ -54,7 +55,7 @@ func (f *fleet) storeBack() <-chan struct{} {
 // or twice per store timeout when that is shorter.
 func (f *fleet) probeEvery() time.Duration { return min(250*time.Millisecond, f.c.cfg.storeTimeout/2) }
 
-// probe tries the store every probeEvery until a call succeeds, then closes
+// probe tries the store every probeEvery until it answers, then closes
 // the breaker and ends the outage. Close ends it.
 func (f *fleet) probe(ctx context.Context) {
 	t := time.NewTicker(f.probeEvery())
@@ -68,7 +69,7 @@ func (f *fleet) probe(ctx context.Context) {
 		pctx, cancel := f.storeCtx(ctx)
 		_, err := f.c.cfg.store.Load(pctx, f.c.cfg.storeKey)
 		cancel()
-		if err != nil {
+		if storeDown(err) {
 			continue
 		}
 		f.mu.Lock()

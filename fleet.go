@@ -59,12 +59,14 @@ type fleet struct {
 	installedAt atomic.Int64  // when the current token was installed
 }
 
-// notices are the messages a fleet reports once per outage.
+// notices are the messages a fleet reports once per outage, or once until
+// the record reads again.
 type notices uint8
 
 const (
-	saidDown     notices = 1 << iota // "serving the current token"
-	saidLockless                     // "logging in without the fleet lock"
+	saidDown       notices = 1 << iota // "serving the current token"
+	saidLockless                       // "logging in without the fleet lock"
+	saidUnreadable                     // the stored record cannot be read; until it can
 )
 
 // rotationHold is the longest a rotation notice holds requests.
@@ -183,17 +185,36 @@ func (f *fleet) lock(ctx context.Context, l Locker) (Lease, error) {
 }
 
 // loadUsable returns the stored token if it can replace old, nil if there is
-// none, or the store's failure.
+// none or the store cannot read it, or the store's failure.
 func (f *fleet) loadUsable(ctx context.Context, old *Token) (*Token, error) {
 	var t *Token
 	err := f.call(func() (err error) {
 		t, err = f.c.cfg.store.Load(ctx, f.c.cfg.storeKey)
 		return err
 	})
+	if unreadable(err) {
+		f.sayOnce(ctx, saidUnreadable, unreadableMsg(err), err)
+		return nil, nil // a miss: the login under the lock saves over it
+	}
+	if err == nil {
+		f.mu.Lock()
+		f.said &^= saidUnreadable // the record reads again
+		f.mu.Unlock()
+	}
 	if err != nil || !f.usable(t, old) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// unreadableMsg says what an unreadable record most likely means and what
+// the Cache does about it.
+func unreadableMsg(err error) string {
+	const then = "; logging in under the fleet lock and saving over it"
+	if errors.Is(err, ErrWrongKey) {
+		return "stored token sealed under another encryption key (or damaged): processes sharing the store with different encryption keys log each other out" + then
+	}
+	return "stored token unreadable (corrupt, truncated, or of another format or type)" + then
 }
 
 // usable reports whether t may replace old: not old itself, and not yet due

@@ -61,3 +61,36 @@ func StoreKey(platform, baseURL, account string) string {
 	h := sha256.Sum256([]byte(baseURL + "\x00" + account))
 	return "iotauth:v1:" + platform + ":" + hex.EncodeToString(h[:16])
 }
+
+// Errors of a Store that answered but could not read the record under a
+// key. To the Cache such a record is a miss, not an outage: it takes the
+// fleet lock, logs in once and saves over the record, and warns once,
+// naming the cause. A store returns them (wrapped, with what it found) from
+// Load.
+var (
+	// ErrCorrupt means the stored record is not a token this version of
+	// iotauth can read: truncated, of an unknown format version, without an
+	// access token, or not a token at all (a Redis key of another type).
+	ErrCorrupt = errors.New("iotauth: stored token is corrupt or of an unknown format")
+	// ErrWrongKey means the stored token is sealed under another encryption
+	// key (or was tampered with), is sealed while no key is configured, or is
+	// in clear while a key is configured: most often, processes sharing the
+	// store are configured with different keys.
+	ErrWrongKey = errors.New("iotauth: stored token does not match the configured encryption key")
+)
+
+// unreadable reports whether err is a store's answer that the record under
+// the key cannot be read (ErrCorrupt, ErrWrongKey): a miss.
+func unreadable(err error) bool { return errors.Is(err, ErrCorrupt) || errors.Is(err, ErrWrongKey) }
+
+// storeDown reports whether a failed store call means that the store is not
+// there, which opens the Cache's circuit breaker: connection refused or
+// reset, a timeout, a closed client, and every failure a store does not
+// mark as an answer. A store marks an answer by wrapping ErrCorrupt or
+// ErrWrongKey (an unreadable record) or ErrLockHeld (a held lock). An
+// unknown failure counts as an outage because the alternative, taking it
+// for an answer, would have processes log in as if the store were empty
+// while it may hold the fleet's token.
+func storeDown(err error) bool {
+	return err != nil && !unreadable(err) && !errors.Is(err, ErrLockHeld)
+}

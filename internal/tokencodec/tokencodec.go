@@ -32,15 +32,11 @@ const (
 
 var magic = []byte("IAT")
 
+// The errors of a record that does not decode, iotauth's (see
+// iotauth.ErrCorrupt), so that the Cache takes such a record for a miss.
 var (
-	// ErrCorrupt means the stored bytes are not a token this version of
-	// iotauth can read: truncated, of an unknown format, or missing the
-	// access token.
-	ErrCorrupt = errors.New("iotauth: stored token is corrupt or of an unknown format")
-	// ErrWrongKey means the stored token is encrypted under another key (or
-	// was tampered with), is encrypted while no key is configured, or is in
-	// clear while a key is configured.
-	ErrWrongKey = errors.New("iotauth: stored token does not match the configured encryption key")
+	ErrCorrupt  = iotauth.ErrCorrupt
+	ErrWrongKey = iotauth.ErrWrongKey
 )
 
 // Codec encodes and decodes tokens, sealing them when it has a key. A Codec
