@@ -85,7 +85,7 @@ func (c *Cache) refreshAhead(ctx context.Context, e *entry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fl.Load() == nil && c.cur.Load() == e && !c.isClosed && c.gate.open(time.Now()) {
-		c.start(ctx, e.tok, false, 0)
+		c.startLocked(ctx, e.tok, false, 0)
 	}
 }
 
@@ -161,7 +161,7 @@ func (c *Cache) joinLocked(ctx context.Context, e *entry) (*Token, *flight, erro
 			return nil, nil, c.cold.lastErr
 		}
 	}
-	return nil, c.start(ctx, old, rejected, delay), nil
+	return nil, c.startLocked(ctx, old, rejected, delay), nil
 }
 
 // held waits, for a caller whose token another process is rotating, until
@@ -182,10 +182,10 @@ func (c *Cache) held(ctx context.Context, e *entry, installed <-chan struct{}) (
 	return c.Token(ctx)
 }
 
-// start launches a flight that replaces old after delay (the gate). c.mu
+// startLocked launches a flight that replaces old after delay (the gate). c.mu
 // must be held. The flight keeps the first caller's values (trace ids) but not its
 // cancellation: other callers depend on it.
-func (c *Cache) start(ctx context.Context, old *Token, rejected bool, delay time.Duration) *flight {
+func (c *Cache) startLocked(ctx context.Context, old *Token, rejected bool, delay time.Duration) *flight {
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f := &flight{done: make(chan struct{}), cancel: cancel, spaced: make(chan struct{})}
 	c.fl.Store(f)
