@@ -87,13 +87,14 @@ See docs/serve.md for the keys and the API.`,
 
 // agent is a running 'iotauth serve'.
 type agent struct {
-	log     *slog.Logger
-	path    string
-	store   iotauth.Store
-	metrics *metrics
-	unix    bool // listening on a unix socket: its file mode is the access control
-	tls     bool // serving TLS: every route requires the bearer or a client certificate
-	state   atomic.Pointer[agentState]
+	log       *slog.Logger
+	path      string
+	store     iotauth.Store
+	metrics   *metrics
+	unix      bool // listening on a unix socket: its file mode is the access control
+	tls       bool // serving TLS: every route requires the bearer or a client certificate
+	tlsConfig *tls.Config
+	state     atomic.Pointer[agentState]
 }
 
 // agentState is what a reload replaces at once.
@@ -157,6 +158,7 @@ func runAgent(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         a.tlsConfig,
 	}
 	served := make(chan error, 1)
 	go func() {
@@ -166,7 +168,7 @@ func runAgent(ctx context.Context, cfg *serveConfig, logOut io.Writer) error {
 			served <- srv.Serve(l)
 		}
 	}()
-	log.Info("iotauth serve: listening", "listen", cfg.listen, "tls", a.tls, "credentials", cfg.names(), "store", storeName(cfg.store))
+	log.Info("iotauth serve: listening", "addr", l.Addr().String(), "tls", a.tls, "credentials", cfg.names(), "store", storeName(cfg.store))
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -266,7 +268,8 @@ func (a *agent) listen(cfg *serveConfig) (net.Listener, error) {
 		return nil, err
 	}
 	a.tls = true
-	return tls.NewListener(l, tc), nil
+	a.tlsConfig = tc
+	return l, nil
 }
 
 // serverTLS is the TLS config of the listener: the certificate, and the
@@ -277,7 +280,7 @@ func serverTLS(cfg *serveConfig) (*tls.Config, error) {
 	if err != nil {
 		return nil, &settingError{fmt.Sprintf("tls_cert_file, tls_key_file: %v", err)}
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if cfg.tlsClientCA != "" {
 		pem, err := os.ReadFile(cfg.tlsClientCA)
 		if err != nil {
@@ -359,7 +362,7 @@ func (a *agent) reload() {
 		return
 	}
 	a.state.Store(st)
-	var added, removed, changed []string
+	added, removed, changed := []string{}, []string{}, []string{}
 	for name, c := range st.creds {
 		switch oc := old.creds[name]; {
 		case oc == nil:

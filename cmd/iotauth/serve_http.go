@@ -180,6 +180,7 @@ func (c *credential) writeSink() {
 				c.log.Error("iotauth serve: writing the token file failed", "token_file", c.sink, "error", err.Error())
 			} else {
 				last = tok.AccessToken
+				c.log.Info("iotauth serve: token file written", "token_file", c.sink, "expiry", tok.Expiry)
 			}
 		}
 		t.Reset(sinkPoll)
