@@ -139,7 +139,7 @@ func requireOneLine(t *testing.T, r result) string {
 }
 
 func TestHelp_EveryCommand_MatchesGolden(t *testing.T) {
-	for _, c := range []string{"", "demo", "emulate", "token", "header", "mqtt", "revoke", "version"} {
+	for _, c := range []string{"", "demo", "emulate", "token", "header", "mqtt", "revoke", "serve", "version"} {
 		name := c
 		if name == "" {
 			name = "root"

@@ -134,27 +134,35 @@ func platformError(err error) error {
 	return failure(err)
 }
 
-func printMQTTLogin(cmd *cobra.Command, platform string, l iotauth.MQTTLogin, asJSON bool) error {
-	out := cmd.OutOrStdout()
+// mqttLoginJSON is the --format json form of an MQTT login; serve's /mqtt
+// answers it too.
+type mqttLoginJSON struct {
+	Platform string     `json:"platform"`
+	Host     string     `json:"host"`
+	Port     int        `json:"port,omitempty"`
+	TLSPort  int        `json:"tls_port,omitempty"`
+	ClientID string     `json:"client_id"`
+	Username string     `json:"username"`
+	Password string     `json:"password"`
+	Broker   string     `json:"broker"`
+	Expiry   *time.Time `json:"expiry,omitempty"`
+}
+
+func newMQTTLoginJSON(platform string, l iotauth.MQTTLogin) mqttLoginJSON {
 	var expiry *time.Time
 	if !l.Expiry.IsZero() {
 		e := l.Expiry.UTC()
 		expiry = &e
 	}
+	return mqttLoginJSON{platform, l.Host, l.Port, l.TLSPort, l.ClientID, l.Username, string(l.Password), l.BrokerURL(), expiry}
+}
+
+func printMQTTLogin(cmd *cobra.Command, platform string, l iotauth.MQTTLogin, asJSON bool) error {
+	out := cmd.OutOrStdout()
 	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Platform string     `json:"platform"`
-			Host     string     `json:"host"`
-			Port     int        `json:"port,omitempty"`
-			TLSPort  int        `json:"tls_port,omitempty"`
-			ClientID string     `json:"client_id"`
-			Username string     `json:"username"`
-			Password string     `json:"password"`
-			Broker   string     `json:"broker"`
-			Expiry   *time.Time `json:"expiry,omitempty"`
-		}{platform, l.Host, l.Port, l.TLSPort, l.ClientID, l.Username, string(l.Password), l.BrokerURL(), expiry})
+		return enc.Encode(newMQTTLoginJSON(platform, l))
 	}
 	fmt.Fprintf(out, "host:      %s\n", l.Host)
 	if l.Port != 0 {
@@ -165,8 +173,8 @@ func printMQTTLogin(cmd *cobra.Command, platform string, l iotauth.MQTTLogin, as
 	}
 	fmt.Fprintf(out, "client id: %s\nusername:  %s\npassword:  %s\nbroker:    %s\n",
 		l.ClientID, l.Username, string(l.Password), l.BrokerURL())
-	if expiry != nil {
-		fmt.Fprintf(out, "expires:   %s\n", expiry.Format(time.RFC3339))
+	if !l.Expiry.IsZero() {
+		fmt.Fprintf(out, "expires:   %s\n", l.Expiry.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

@@ -54,6 +54,7 @@ missing setting, 3 the platform refused the credentials.`,
 		newHeaderCmd(getenv),
 		newMQTTCmd(getenv),
 		newRevokeCmd(getenv),
+		newServeCmd(getenv),
 		newVersionCmd(),
 	)
 	root.InitDefaultCompletionCmd()

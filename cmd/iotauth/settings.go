@@ -156,6 +156,10 @@ type settings struct {
 	platform   string
 	file       configFile
 	stdinTaken bool // a secret was read from standard input (_FILE=-)
+	// serveKey, set for a credential of 'iotauth serve', names a key of
+	// its config (credentials.<name>.<key>) in messages: the config is the
+	// only source of serve's settings.
+	serveKey func(key string) string
 }
 
 // configFile is the parsed --config file: global keys and one section per
@@ -251,6 +255,9 @@ func (s *settings) need(key string) (string, error) {
 	if v := s.get(key); v != "" {
 		return v, nil
 	}
+	if s.serveKey != nil {
+		return "", &settingError{fmt.Sprintf("%s: missing", s.serveKey(key))}
+	}
 	env, flag, global := s.lookup(key)
 	where := fmt.Sprintf("%q in the config file's %q section", key, s.platform)
 	if global {
@@ -274,22 +281,29 @@ func (s *settings) secret(key string, required bool) (iotauth.Secret, error) {
 		}
 		path = s.file.sections[s.platform][key+"_file"]
 	}
+	fileLabel := env + "_FILE"
+	if s.serveKey != nil {
+		env, fileLabel = s.serveKey(key), s.serveKey(key+"_file")
+	}
 	if path != "" {
 		b, err := s.readSecretFile(path)
 		if err != nil {
-			return "", &settingError{fmt.Sprintf("%s: cannot read the secret file: %v", env+"_FILE", err)}
+			return "", &settingError{fmt.Sprintf("%s: cannot read the secret file: %v", fileLabel, err)}
 		}
 		v := strings.TrimRight(string(b), "\r\n")
 		if v == "" {
 			if path == "-" {
 				path = "on standard input"
 			}
-			return "", &settingError{fmt.Sprintf("%s: the secret %s is empty", env+"_FILE", path)}
+			return "", &settingError{fmt.Sprintf("%s: the secret %s is empty", fileLabel, path)}
 		}
 		return iotauth.Secret(v), nil
 	}
 	if !required {
 		return "", nil
+	}
+	if s.serveKey != nil {
+		return "", &settingError{fmt.Sprintf("%s: missing: set %q or %q (a file holding it)", env, key, key+"_file")}
 	}
 	return "", &settingError{fmt.Sprintf("missing secret: set %s or %s (a file holding it), or %q or %q in the config file's %q section; secrets are never taken from flags",
 		env, env+"_FILE", key, key+"_file", s.platform)}
@@ -303,6 +317,9 @@ const maxSecretFile = 64 << 10
 func (s *settings) readSecretFile(path string) ([]byte, error) {
 	var r io.Reader
 	if path == "-" {
+		if s.serveKey != nil {
+			return nil, errors.New("serve reads no secret from standard input (-): name a file")
+		}
 		if s.stdinTaken {
 			return nil, errors.New("standard input (-) was already read for another secret")
 		}

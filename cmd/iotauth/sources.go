@@ -81,6 +81,9 @@ func (s *settings) noStore() bool {
 
 // invalid is the error for a setting whose value cannot be used.
 func (s *settings) invalid(key, why string) error {
+	if s.serveKey != nil {
+		return &settingError{fmt.Sprintf("%s: %s", s.serveKey(key), why)}
+	}
 	return &settingError{fmt.Sprintf("%s: %s", envName(s.platform, key), why)}
 }
 
