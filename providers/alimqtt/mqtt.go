@@ -52,11 +52,15 @@ type signatureCredential struct {
 }
 
 func (s signatureCredential) MQTTCredential(context.Context, bool) (*iotauth.Token, error) {
-	return &iotauth.Token{AccessToken: string(s.c.SignatureLogin(s.clientID).Password)}, nil
+	l, err := s.c.SignatureLogin(s.clientID)
+	if err != nil {
+		return nil, err
+	}
+	return &iotauth.Token{AccessToken: string(l.Password)}, nil
 }
 
 func (s signatureCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
-	l := s.c.SignatureLogin(s.clientID)
+	l := s.c.signatureLogin(s.clientID)
 	l.Password = iotauth.Secret(t.AccessToken)
 	return l
 }
@@ -140,10 +144,10 @@ func (s *tokenMQTTSource) MQTTLogin(ctx context.Context) (iotauth.MQTTLogin, err
 		}
 		toks[i] = t
 	}
-	if _, _, err := tokenPassword(toks); err != nil {
+	l, err := s.c.TokenLogin(s.clientID, toks...)
+	if err != nil {
 		return iotauth.MQTTLogin{}, err
 	}
-	l := s.c.TokenLogin(s.clientID, toks...)
 	s.mu.Lock()
 	s.last, s.lastPass = toks, l.Password
 	s.mu.Unlock()

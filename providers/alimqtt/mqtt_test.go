@@ -99,10 +99,11 @@ func TestConfig_MQTTPorts(t *testing.T) {
 	c := emulatedWith(t, srv, func(cfg *alimqtt.Config) {
 		cfg.MQTTHost, cfg.MQTTPort, cfg.MQTTTLSPort = "127.0.0.1", 1999, -1
 	})
-	l := c.SignatureLogin("GID_test@@@1")
+	l, err := c.SignatureLogin("GID_test@@@1")
+	require.NoError(t, err)
 	assert.Equal(t, "tcp://127.0.0.1:1999", l.BrokerURL())
 	assert.Zero(t, l.TLSPort)
-	_, err := alimqtt.New(alimqtt.Config{RegionID: "r", AccessKeyID: "a", AccessKeySecret: "s", InstanceID: "i", MQTTPort: 70000})
+	_, err = alimqtt.New(alimqtt.Config{RegionID: "r", AccessKeyID: "a", AccessKeySecret: "s", InstanceID: "i", MQTTPort: 70000})
 	require.Error(t, err)
 	_, err = alimqtt.New(alimqtt.Config{RegionID: "r", AccessKeyID: "a", AccessKeySecret: "s", InstanceID: "i", MQTTPort: -1, MQTTTLSPort: -1})
 	require.Error(t, err)
