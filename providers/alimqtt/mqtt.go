@@ -65,7 +65,11 @@ func (s signatureCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
 	return l
 }
 
-func (signatureCredential) Describe() iotauth.Platform { return iotauth.Platform{Name: Platform} }
+// Describe names the platform, and the login in a Store: under the account,
+// instance and client id.
+func (s signatureCredential) Describe() iotauth.Platform {
+	return iotauth.Platform{Name: Platform, StoreKey: s.c.storeKey("signature|" + s.clientID)}
+}
 
 // DeviceCredentialSource is the device-credential mode login of clientID as
 // an iotauth.MQTTSource: the credential is looked up (registered only if the
@@ -104,7 +108,11 @@ func (d deviceCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
 		broker: d.c.broker()}).MQTTLogin()
 }
 
-func (deviceCredential) Describe() iotauth.Platform { return iotauth.Platform{Name: Platform} }
+// Describe names the platform, and the device's credential in a Store:
+// under the account, instance and client id.
+func (d deviceCredential) Describe() iotauth.Platform {
+	return iotauth.Platform{Name: Platform, StoreKey: d.c.storeKey("device-credential|" + d.clientID)}
+}
 
 // TokenMQTTSource is the token mode login of clientID as an
 // iotauth.MQTTSource. Each login draws the current token of every source in
