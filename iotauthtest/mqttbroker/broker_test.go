@@ -61,6 +61,15 @@ func client(t *testing.T, l iotauth.MQTTLogin, notices chan<- string) (mqtt.Clie
 	return c, tok.Error()
 }
 
+// mustLogin returns the login a builder returned, failing t on its error.
+func mustLogin(t *testing.T) func(iotauth.MQTTLogin, error) iotauth.MQTTLogin {
+	return func(l iotauth.MQTTLogin, err error) iotauth.MQTTLogin {
+		t.Helper()
+		require.NoError(t, err)
+		return l
+	}
+}
+
 func applyRW(t *testing.T, e *env) *iotauth.Token {
 	t.Helper()
 	tok, err := e.ali.ApplyToken(context.Background(), []string{"parent/#"}, "R,W", time.Now().Add(time.Hour))
@@ -72,7 +81,7 @@ func applyRW(t *testing.T, e *env) *iotauth.Token {
 func TestBroker_TokenLogin_RWForm(t *testing.T) {
 	e := start(t)
 	tok := applyRW(t, e)
-	l := e.ali.TokenLogin("GID_broker@@@1", tok)
+	l := mustLogin(t)(e.ali.TokenLogin("GID_broker@@@1", tok))
 	wrong := l
 	wrong.Password = iotauth.Secret("R|" + tok.AccessToken + "|W|" + tok.AccessToken)
 	_, err := client(t, wrong, nil)
@@ -87,9 +96,9 @@ func TestBroker_TokenLogin_RWForm(t *testing.T) {
 // and the registered credentials.
 func TestBroker_SignatureAndDeviceCredential(t *testing.T) {
 	e := start(t)
-	_, err := client(t, e.ali.SignatureLogin("GID_broker@@@sig"), nil)
+	_, err := client(t, mustLogin(t)(e.ali.SignatureLogin("GID_broker@@@sig")), nil)
 	require.NoError(t, err)
-	bad := e.ali.SignatureLogin("GID_broker@@@sig")
+	bad := mustLogin(t)(e.ali.SignatureLogin("GID_broker@@@sig"))
 	bad.ClientID = "GID_broker@@@other"
 	_, err = client(t, bad, nil)
 	require.Error(t, err, "the signature binds the client id")
@@ -106,7 +115,7 @@ func TestBroker_Upload(t *testing.T) {
 	e := start(t)
 	tok := applyRW(t, e)
 	notices := make(chan string, 4)
-	c, err := client(t, e.ali.TokenLogin("GID_broker@@@up", tok), notices)
+	c, err := client(t, mustLogin(t)(e.ali.TokenLogin("GID_broker@@@up", tok)), notices)
 	require.NoError(t, err)
 	next := applyRW(t, e)
 	payload, _ := json.Marshal(map[string]string{"token": next.AccessToken, "type": "RW"})
@@ -134,7 +143,7 @@ func TestBroker_ExpiryNotice_AndRevocation(t *testing.T) {
 	tok, err := e.ali.ApplyToken(context.Background(), []string{"parent/#"}, "R", time.Now().Add(61*time.Second))
 	require.NoError(t, err)
 	notices := make(chan string, 4)
-	_, err = client(t, e.ali.TokenLogin("GID_broker@@@exp", tok), notices)
+	_, err = client(t, mustLogin(t)(e.ali.TokenLogin("GID_broker@@@exp", tok)), notices)
 	require.NoError(t, err)
 	select {
 	case n := <-notices:
@@ -158,7 +167,7 @@ func TestBroker_TokenACL(t *testing.T) {
 	e := start(t)
 	r, err := e.ali.ApplyToken(context.Background(), []string{"parent/#"}, "R", time.Now().Add(time.Hour))
 	require.NoError(t, err)
-	c, err := client(t, e.ali.TokenLogin("GID_broker@@@acl", r), nil)
+	c, err := client(t, mustLogin(t)(e.ali.TokenLogin("GID_broker@@@acl", r)), nil)
 	require.NoError(t, err)
 	sub := c.Subscribe("parent/a", 1, nil)
 	require.True(t, sub.WaitTimeout(5*time.Second))
@@ -173,7 +182,7 @@ func TestBroker_TokenACL(t *testing.T) {
 // Kick drops a connected client.
 func TestBroker_Kick(t *testing.T) {
 	e := start(t)
-	c, err := client(t, e.ali.SignatureLogin("GID_broker@@@kick"), nil)
+	c, err := client(t, mustLogin(t)(e.ali.SignatureLogin("GID_broker@@@kick")), nil)
 	require.NoError(t, err)
 	require.True(t, e.b.Kick("GID_broker@@@kick"))
 	require.Eventually(t, func() bool { return !c.IsConnectionOpen() && !e.b.Connected("GID_broker@@@kick") },

@@ -1,8 +1,10 @@
 package alimqtt
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/iotauth/iotauth"
@@ -77,10 +79,10 @@ type Client struct {
 // or GID-, both made of letters, digits, hyphens and underscores (Alibaba
 // Cloud's CreateGroupId reference and ApsaraMQ for MQTT limits).
 var (
-	regionID    = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+){1,4}$`)
-	instanceID  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$`)
-	accessKeyID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-	clientID    = regexp.MustCompile(`^GID[_-][A-Za-z0-9_-]{3,}@@@[A-Za-z0-9_-]+$`) // a Group ID has at least 7 characters
+	regionIDForm    = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+){1,4}$`)
+	instanceIDForm  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$`)
+	accessKeyIDForm = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	clientIDForm    = regexp.MustCompile(`^GID[_-][A-Za-z0-9_-]{3,}@@@[A-Za-z0-9_-]+$`) // a Group ID has at least 7 characters
 )
 
 // maxClientID is the longest client id the platform accepts.
@@ -92,12 +94,12 @@ func New(cfg Config) (*Client, error) {
 	f := httpc.Fields{Platform: Platform}
 	err := httpc.First(
 		f.Required("RegionID", cfg.RegionID != ""),
-		f.Match("RegionID", cfg.RegionID, regionID, `a region id such as "cn-hangzhou"`),
+		f.Match("RegionID", cfg.RegionID, regionIDForm, `a region id such as "cn-hangzhou"`),
 		f.Required("AccessKeyID", cfg.AccessKeyID != ""),
-		f.Match("AccessKeyID", cfg.AccessKeyID, accessKeyID, "an AccessKey id (letters, digits, dots)"),
+		f.Match("AccessKeyID", cfg.AccessKeyID, accessKeyIDForm, "an AccessKey id (letters, digits, dots)"),
 		f.Required("AccessKeySecret", !cfg.AccessKeySecret.IsZero()),
 		f.Required("InstanceID", cfg.InstanceID != ""),
-		f.Match("InstanceID", cfg.InstanceID, instanceID, `an instance id such as "post-cn-0pp12gl0000"`),
+		f.Match("InstanceID", cfg.InstanceID, instanceIDForm, `an instance id such as "post-cn-0pp12gl0000"`),
 	)
 	if err == nil && cfg.MQTTHost != "" {
 		err = f.Hostname("MQTTHost", cfg.MQTTHost)
@@ -130,15 +132,40 @@ func New(cfg Config) (*Client, error) {
 	}, nil
 }
 
-// checkClientID refuses a client id that is not of the documented form
-// before it is sent, as an ErrBadRequest of the call op.
+// checkClientID refuses a client id the platform refuses, before it is
+// sent, as an ErrBadRequest of the call op naming the rule it breaks
+// (without quoting the id).
 func checkClientID(op, id string) error {
-	if len(id) > maxClientID || !clientID.MatchString(id) {
-		return badRequest(op, "client id must be GroupID@@@DeviceID (GroupID starting with GID_ or GID-; "+
-			"letters, digits, hyphens and underscores; at most 64 characters)")
+	if why := clientIDRule(id); why != "" {
+		return badRequest(op, "client id "+why+" (ApsaraMQ for MQTT limits: GroupID@@@DeviceID, at most 64 characters)")
 	}
 	return nil
 }
+
+// clientIDRule is the rule id breaks, or "".
+func clientIDRule(id string) string {
+	group, device, found := strings.Cut(id, "@@@")
+	switch {
+	case id == "":
+		return "is empty"
+	case len(id) > maxClientID:
+		return fmt.Sprintf("has %d characters, more than %d", len(id), maxClientID)
+	case !found:
+		return "has no @@@ between its Group ID and its Device ID"
+	case device == "":
+		return "has no Device ID after @@@"
+	case !strings.HasPrefix(group, "GID_") && !strings.HasPrefix(group, "GID-"):
+		return "has a Group ID that does not start with GID_ or GID-"
+	case len(group) < minGroupID:
+		return fmt.Sprintf("has a Group ID of fewer than %d characters", minGroupID)
+	case !clientIDForm.MatchString(id):
+		return "holds a character other than letters, digits, hyphens and underscores, or a second @@@"
+	}
+	return ""
+}
+
+// minGroupID is the shortest Group ID the platform accepts.
+const minGroupID = 7
 
 // Platform returns "alimqtt".
 func (c *Client) Platform() string { return Platform }

@@ -65,7 +65,10 @@ func ExampleClient_TokenSource() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	login := client.TokenLogin("GID_sensors@@@device-42", tok)
+	login, err := client.TokenLogin("GID_sensors@@@device-42", tok)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(login.Username)
 	fmt.Println(srv.Alibaba.AcceptsMQTTLogin(login.ClientID, login.Username, string(login.Password)))
 	// Output:

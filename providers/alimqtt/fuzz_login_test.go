@@ -2,8 +2,10 @@ package alimqtt
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -42,38 +44,65 @@ func FuzzMQTTLogin(f *testing.F) {
 		if l.Host != instance+".mqtt.aliyuncs.com" || l.Port != MQTTPort || l.TLSPort != MQTTTLSPort {
 			t.Fatalf("broker %s:%d/%d", l.Host, l.Port, l.TLSPort)
 		}
-		// The user name, client id and host are exactly the ids above, so
-		// the secret can show in them only where the caller put it.
+		// A token login either is refused as a bad request, before anything
+		// is sent and without the token in the error, or puts exactly the
+		// ids above where the document says.
 		read := &iotauth.Token{AccessToken: token, Scope: ActionRead}
 		write := &iotauth.Token{AccessToken: token + "w", Scope: ActionWrite}
-		tl := TokenLogin(keyID, instance, clientID, read, write, nil)
-		want := "R|" + token + "|W|" + token + "w"
-		if token == "" { // a token without an access token is left out
-			want = "W|w"
-		}
-		if tl.Username != "Token|"+keyID+"|"+instance || string(tl.Password) != want {
+		tl, err := TokenLogin(keyID, instance, clientID, read, write)
+		idsOK := checkAccount(keyID, instance) == nil && checkClientID(opLogin, clientID) == nil
+		switch {
+		case err != nil:
+			requireTyped(t, err)
+			if !errors.Is(err, iotauth.ErrBadRequest) {
+				t.Fatalf("a refused login is %v, not a bad request", err)
+			}
+			if idsOK && token != "" {
+				t.Fatalf("valid ids and tokens refused: %v", err)
+			}
+			if token != "" {
+				_, other := TokenLogin(keyID, instance, clientID, &iotauth.Token{AccessToken: "x", Scope: ActionRead},
+					&iotauth.Token{AccessToken: "xw", Scope: ActionWrite})
+				if other == nil || other.Error() != err.Error() {
+					t.Fatalf("the error depends on the token: %v", err)
+				}
+			}
+		case !idsOK || token == "":
+			t.Fatalf("a login the broker refuses was built: %q %q", tl.Username, tl.ClientID)
+		case tl.Username != "Token|"+keyID+"|"+instance || tl.ClientID != clientID ||
+			string(tl.Password) != "R|"+token+"|W|"+token+"w":
 			t.Fatalf("token login %q %q", tl.Username, string(tl.Password))
 		}
-		if string(TokenLogin(keyID, instance, clientID, nil).Password) != "" {
-			t.Fatalf("a nil token gives a password")
+		if _, err := TokenLogin(keyID, instance, clientID, nil); err == nil {
+			t.Fatalf("a nil token gives a login")
+		}
+		if _, err := TokenLogin(keyID, instance, clientID, read, read); err == nil {
+			t.Fatalf("two read tokens give a login")
 		}
 	})
 }
 
 // FuzzClientID: an accepted client id is of the documented form, whatever
-// the input; a refused one is an ErrBadRequest that does not quote it.
+// the input; a refused one is an ErrBadRequest whose message is one of the
+// rules (with at most the id's length in it), never the id.
 func FuzzClientID(f *testing.F) {
+	rules := map[string]bool{}
+	for _, bad := range []string{"", strings.Repeat("d", maxClientID+1), "GID_abcd", "GID_abcd@@@", "XID_abcd@@@d",
+		"GID_a@@@d", "GID_abcd@@@d/x"} {
+		rules[checkClientID("GetDeviceCredential", bad).Error()] = true
+	}
+	length := regexp.MustCompile(`has [0-9]+ characters`)
 	f.Fuzz(func(t *testing.T, id string) {
 		err := checkClientID("GetDeviceCredential", id)
 		if err != nil {
 			requireTyped(t, err)
-			if strings.Contains(err.Error(), id) && !strings.Contains(checkClientID("GetDeviceCredential", "").Error(), id) {
-				t.Fatalf("the error quotes the id")
+			if msg := length.ReplaceAllString(err.Error(), "has 65 characters"); !rules[msg] {
+				t.Fatalf("the error is no rule: %v", err)
 			}
 			return
 		}
 		group, device, ok := strings.Cut(id, "@@@")
-		if !ok || len(id) > maxClientID || !strings.HasPrefix(group, "GID") || device == "" ||
+		if !ok || len(id) > maxClientID || len(group) < 7 || !strings.HasPrefix(group, "GID") || device == "" ||
 			strings.Contains(device, "@") || strings.ContainsAny(id, "/:,%. \r\n\x00") {
 			t.Fatalf("accepted %q", id)
 		}

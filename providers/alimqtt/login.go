@@ -6,6 +6,7 @@ import (
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/alisign"
+	"github.com/iotauth/iotauth/internal/httpc"
 )
 
 // The token types of a token mode password, from "Client operations in
@@ -31,22 +32,55 @@ func (d *DeviceCredential) MQTTLogin() iotauth.MQTTLogin {
 		alisign.HMACSHA1(string(d.DeviceAccessKeySecret), d.ClientID))
 }
 
-// SignatureLogin is the signature mode login, for trusted servers that hold
-// the AccessKey: username Signature|{AccessKeyId}|{InstanceId}, password
-// Base64(HMAC-SHA1(AccessKeySecret, ClientId)).
-func (c *Client) SignatureLogin(clientID string) iotauth.MQTTLogin {
-	return c.broker().login(clientID,
-		"Signature|"+c.cfg.AccessKeyID+"|"+c.cfg.InstanceID,
-		alisign.HMACSHA1(string(c.cfg.AccessKeySecret), clientID))
+// SignatureLogin is the signature mode login on the instance's broker
+// (Config's MQTTHost and ports), for trusted servers that hold the
+// AccessKey; see the package function SignatureLogin. A client id the
+// broker refuses is an iotauth.ErrBadRequest naming the rule.
+func (c *Client) SignatureLogin(clientID string) (iotauth.MQTTLogin, error) {
+	if err := checkClientID(opLogin, clientID); err != nil {
+		return iotauth.MQTTLogin{}, err
+	}
+	return c.signatureLogin(clientID), nil
+}
+
+// signatureLogin is SignatureLogin of a client id already checked.
+func (c *Client) signatureLogin(clientID string) iotauth.MQTTLogin {
+	return signatureLogin(c.broker(), c.cfg.AccessKeyID, c.cfg.AccessKeySecret, c.cfg.InstanceID, clientID)
+}
+
+// SignatureLogin is the signature mode login: username
+// Signature|{AccessKeyId}|{InstanceId}, password
+// Base64(HMAC-SHA1(AccessKeySecret, ClientId)), on the broker
+// {InstanceID}.mqtt.aliyuncs.com at the default ports. An id the broker
+// refuses (a client id that is not GroupID@@@DeviceID of at most 64
+// characters, an AccessKey or instance id outside its documented form) or
+// an empty secret is an iotauth.ErrBadRequest naming the rule.
+func SignatureLogin(accessKeyID string, accessKeySecret iotauth.Secret, instanceID, clientID string) (iotauth.MQTTLogin, error) {
+	err := checkAccount(accessKeyID, instanceID)
+	if err == nil && accessKeySecret.IsZero() {
+		err = badRequest(opLogin, "no AccessKey secret")
+	}
+	if err == nil {
+		err = checkClientID(opLogin, clientID)
+	}
+	if err != nil {
+		return iotauth.MQTTLogin{}, err
+	}
+	return signatureLogin(defaultBroker(instanceID), accessKeyID, accessKeySecret, instanceID, clientID), nil
+}
+
+func signatureLogin(b broker, accessKeyID string, secret iotauth.Secret, instanceID, clientID string) iotauth.MQTTLogin {
+	return b.login(clientID, "Signature|"+accessKeyID+"|"+instanceID, alisign.HMACSHA1(string(secret), clientID))
 }
 
 // TokenLogin is the token mode login on the instance's broker (Config's
-// MQTTHost and ports); see the package function TokenLogin.
-func (c *Client) TokenLogin(clientID string, tokens ...*iotauth.Token) iotauth.MQTTLogin {
-	password, expiry, _ := tokenPassword(tokens)
-	l := c.broker().login(clientID, "Token|"+c.cfg.AccessKeyID+"|"+c.cfg.InstanceID, password)
-	l.Expiry = expiry
-	return l
+// MQTTHost and ports); see the package function TokenLogin, whose rules it
+// follows.
+func (c *Client) TokenLogin(clientID string, tokens ...*iotauth.Token) (iotauth.MQTTLogin, error) {
+	if err := checkClientID(opLogin, clientID); err != nil {
+		return iotauth.MQTTLogin{}, err
+	}
+	return tokenLogin(c.broker(), c.cfg.AccessKeyID, c.cfg.InstanceID, clientID, tokens)
 }
 
 // TokenLogin is the token mode login, for devices that get tokens from a
@@ -54,15 +88,47 @@ func (c *Client) TokenLogin(clientID string, tokens ...*iotauth.Token) iotauth.M
 // Token|{AccessKeyId}|{InstanceId}, password the type and content of each
 // token joined by "|": "R|tok" for a token applied for with Actions "R",
 // "W|tok" for "W", "RW|tok" for "R,W", and "R|t1|W|t2" for separate read
-// and write tokens. A second token of a type already given, or one whose
-// Scope is not an Actions value, is left out. Expiry is the earliest of the
-// tokens'. The broker is {InstanceID}.mqtt.aliyuncs.com on the default
-// ports.
-func TokenLogin(accessKeyID, instanceID, clientID string, tokens ...*iotauth.Token) iotauth.MQTTLogin {
-	password, expiry, _ := tokenPassword(tokens)
-	l := defaultBroker(instanceID).login(clientID, "Token|"+accessKeyID+"|"+instanceID, password)
+// and write tokens. Expiry is the earliest of the tokens'. The broker is
+// {InstanceID}.mqtt.aliyuncs.com on the default ports.
+//
+// What the broker would refuse is an iotauth.ErrBadRequest naming the rule,
+// and no login: a client id that is not GroupID@@@DeviceID of at most 64
+// characters, an AccessKey or instance id outside its documented form, no
+// token, a nil token or one without an access token, a token whose Scope is
+// not an Actions value, and two tokens of one type (a client holds one per
+// type).
+func TokenLogin(accessKeyID, instanceID, clientID string, tokens ...*iotauth.Token) (iotauth.MQTTLogin, error) {
+	err := checkAccount(accessKeyID, instanceID)
+	if err == nil {
+		err = checkClientID(opLogin, clientID)
+	}
+	if err != nil {
+		return iotauth.MQTTLogin{}, err
+	}
+	return tokenLogin(defaultBroker(instanceID), accessKeyID, instanceID, clientID, tokens)
+}
+
+func tokenLogin(b broker, accessKeyID, instanceID, clientID string, tokens []*iotauth.Token) (iotauth.MQTTLogin, error) {
+	password, expiry, err := tokenPassword(tokens)
+	if err != nil {
+		return iotauth.MQTTLogin{}, err
+	}
+	l := b.login(clientID, "Token|"+accessKeyID+"|"+instanceID, password)
 	l.Expiry = expiry
-	return l
+	return l, nil
+}
+
+// opLogin is the Op of the errors of the login builders.
+const opLogin = "mqtt login"
+
+// checkAccount refuses an AccessKey or instance id outside its documented
+// form (see New), which would put another account's name in a user name.
+func checkAccount(accessKeyID, instanceID string) error {
+	f := httpc.Fields{Platform: Platform}
+	return httpc.First(
+		f.Match("AccessKeyID", accessKeyID, accessKeyIDForm, "an AccessKey id (letters, digits, dots)"),
+		f.Match("InstanceID", instanceID, instanceIDForm, `an instance id such as "post-cn-0pp12gl0000"`),
+	)
 }
 
 // PasswordType returns the password type of a token applied for with actions
@@ -79,26 +145,26 @@ func PasswordType(actions string) (string, error) {
 }
 
 // tokenPassword builds a token mode password and the earliest expiry of the
-// tokens in it. The error is a bad request naming the first token left out.
+// tokens in it. The error is a bad request naming the rule the first
+// refused token breaks.
 func tokenPassword(tokens []*iotauth.Token) (string, time.Time, error) {
+	if len(tokens) == 0 {
+		return "", time.Time{}, badRequest(opLogin, "no token")
+	}
 	var (
 		byType = map[string]string{}
 		expiry time.Time
-		bad    error
 	)
 	for _, t := range tokens {
 		if t == nil || t.AccessToken == "" {
-			bad = firstErr(bad, badRequest("mqtt login", "a token is missing"))
-			continue
+			return "", time.Time{}, badRequest(opLogin, "a token is nil or has no access token")
 		}
 		typ, err := PasswordType(t.Scope)
 		if err != nil {
-			bad = firstErr(bad, badRequest("mqtt login", `a token's Scope is not "R", "W" or "R,W"`))
-			continue
+			return "", time.Time{}, badRequest(opLogin, `a token's Scope is not "R", "W" or "R,W"`)
 		}
 		if _, dup := byType[typ]; dup {
-			bad = firstErr(bad, badRequest("mqtt login", "two tokens of type "+typ+"; a client holds one per type"))
-			continue
+			return "", time.Time{}, badRequest(opLogin, "two tokens of type "+typ+"; a client holds one per type")
 		}
 		byType[typ] = t.AccessToken
 		if !t.Expiry.IsZero() && (expiry.IsZero() || t.Expiry.Before(expiry)) {
@@ -111,18 +177,7 @@ func tokenPassword(tokens []*iotauth.Token) (string, time.Time, error) {
 			parts = append(parts, typ, tok)
 		}
 	}
-	if len(parts) == 0 && bad == nil {
-		bad = badRequest("mqtt login", "no token")
-	}
-	return strings.Join(parts, "|"), expiry, bad
-}
-
-// firstErr keeps the first error.
-func firstErr(first, next error) error {
-	if first != nil {
-		return first
-	}
-	return next
+	return strings.Join(parts, "|"), expiry, nil
 }
 
 // broker is where MQTT logins connect: Config.MQTTHost and its ports.

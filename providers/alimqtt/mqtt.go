@@ -52,16 +52,24 @@ type signatureCredential struct {
 }
 
 func (s signatureCredential) MQTTCredential(context.Context, bool) (*iotauth.Token, error) {
-	return &iotauth.Token{AccessToken: string(s.c.SignatureLogin(s.clientID).Password)}, nil
+	l, err := s.c.SignatureLogin(s.clientID)
+	if err != nil {
+		return nil, err
+	}
+	return &iotauth.Token{AccessToken: string(l.Password)}, nil
 }
 
 func (s signatureCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
-	l := s.c.SignatureLogin(s.clientID)
+	l := s.c.signatureLogin(s.clientID)
 	l.Password = iotauth.Secret(t.AccessToken)
 	return l
 }
 
-func (signatureCredential) Describe() iotauth.Platform { return iotauth.Platform{Name: Platform} }
+// Describe names the platform, and the login in a Store: under the account,
+// instance and client id.
+func (s signatureCredential) Describe() iotauth.Platform {
+	return iotauth.Platform{Name: Platform, StoreKey: s.c.storeKey("signature|" + s.clientID)}
+}
 
 // DeviceCredentialSource is the device-credential mode login of clientID as
 // an iotauth.MQTTSource: the credential is looked up (registered only if the
@@ -100,7 +108,11 @@ func (d deviceCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
 		broker: d.c.broker()}).MQTTLogin()
 }
 
-func (deviceCredential) Describe() iotauth.Platform { return iotauth.Platform{Name: Platform} }
+// Describe names the platform, and the device's credential in a Store:
+// under the account, instance and client id.
+func (d deviceCredential) Describe() iotauth.Platform {
+	return iotauth.Platform{Name: Platform, StoreKey: d.c.storeKey("device-credential|" + d.clientID)}
+}
 
 // TokenMQTTSource is the token mode login of clientID as an
 // iotauth.MQTTSource. Each login draws the current token of every source in
@@ -140,10 +152,10 @@ func (s *tokenMQTTSource) MQTTLogin(ctx context.Context) (iotauth.MQTTLogin, err
 		}
 		toks[i] = t
 	}
-	if _, _, err := tokenPassword(toks); err != nil {
+	l, err := s.c.TokenLogin(s.clientID, toks...)
+	if err != nil {
 		return iotauth.MQTTLogin{}, err
 	}
-	l := s.c.TokenLogin(s.clientID, toks...)
 	s.mu.Lock()
 	s.last, s.lastPass = toks, l.Password
 	s.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/iotauthtest"
 	"github.com/iotauth/iotauth/providers/alimqtt"
+	"github.com/iotauth/iotauth/store"
 )
 
 // The token source draws the current tokens, builds the password by type,
@@ -99,11 +100,32 @@ func TestConfig_MQTTPorts(t *testing.T) {
 	c := emulatedWith(t, srv, func(cfg *alimqtt.Config) {
 		cfg.MQTTHost, cfg.MQTTPort, cfg.MQTTTLSPort = "127.0.0.1", 1999, -1
 	})
-	l := c.SignatureLogin("GID_test@@@1")
+	l, err := c.SignatureLogin("GID_test@@@1")
+	require.NoError(t, err)
 	assert.Equal(t, "tcp://127.0.0.1:1999", l.BrokerURL())
 	assert.Zero(t, l.TLSPort)
-	_, err := alimqtt.New(alimqtt.Config{RegionID: "r", AccessKeyID: "a", AccessKeySecret: "s", InstanceID: "i", MQTTPort: 70000})
+	_, err = alimqtt.New(alimqtt.Config{RegionID: "r", AccessKeyID: "a", AccessKeySecret: "s", InstanceID: "i", MQTTPort: 70000})
 	require.Error(t, err)
 	_, err = alimqtt.New(alimqtt.Config{RegionID: "r", AccessKeyID: "a", AccessKeySecret: "s", InstanceID: "i", MQTTPort: -1, MQTTTLSPort: -1})
 	require.Error(t, err)
+}
+
+// Each device's login has its own key in a shared Store: a fleet never
+// serves one device's credential to another.
+func TestSources_WithStore_KeyedByClientID(t *testing.T) {
+	c, srv := emulated(t)
+	st := store.NewMemory()
+	ctx := context.Background()
+	for _, mk := range []func(string) iotauth.MQTTSource{
+		func(id string) iotauth.MQTTSource { return c.SignatureSource(id, iotauth.WithStore(st)) },
+		func(id string) iotauth.MQTTSource { return c.DeviceCredentialSource(id, iotauth.WithStore(st)) },
+	} {
+		for _, id := range []string{"GID_test@@@1", "GID_test@@@2"} {
+			l, err := mk(id).MQTTLogin(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, id, l.ClientID)
+			assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)), id)
+		}
+	}
+	assert.Equal(t, int64(2), srv.Alibaba.Registers())
 }

@@ -16,6 +16,11 @@ func (s *tokenSource) Describe() iotauth.Platform {
 
 // CacheKey is the token's store key (see Describe).
 func (s *tokenSource) CacheKey() string {
-	return iotauth.StoreKey(Platform, s.c.base,
-		s.c.cfg.AccessKeyID+"|"+s.c.cfg.InstanceID+"|"+s.actions+"|"+strings.Join(s.resources, ","))
+	return s.c.storeKey(s.actions + "|" + strings.Join(s.resources, ","))
+}
+
+// storeKey is the Store key of a credential of the account and instance:
+// what names it among theirs (a token's actions and resources, a client id).
+func (c *Client) storeKey(what string) string {
+	return iotauth.StoreKey(Platform, c.base, c.cfg.AccessKeyID+"|"+c.cfg.InstanceID+"|"+what)
 }

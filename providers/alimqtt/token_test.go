@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -61,11 +62,10 @@ func TestTokenLogin_PasswordForms(t *testing.T) {
 		{[]*iotauth.Token{w, r}, "R|t1|W|t2"},
 		{[]*iotauth.Token{rw}, "RW|t3"},
 		{[]*iotauth.Token{rw, w, r}, "R|t1|W|t2|RW|t3"},
-		{[]*iotauth.Token{r, {AccessToken: "t4", Scope: "R"}}, "R|t1"},
-		{[]*iotauth.Token{nil, {AccessToken: "t5", Scope: "X"}, w}, "W|t2"},
 	}
 	for _, tc := range cases {
-		l := alimqtt.TokenLogin("LTAIid", "post-cn-1", "GID_test@@@1", tc.tokens...)
+		l, err := alimqtt.TokenLogin("LTAIid", "post-cn-1", "GID_test@@@1", tc.tokens...)
+		require.NoError(t, err)
 		assert.Equal(t, tc.want, string(l.Password))
 		assert.Equal(t, "Token|LTAIid|post-cn-1", l.Username)
 		assert.Equal(t, "post-cn-1.mqtt.aliyuncs.com", l.Host)
@@ -74,9 +74,91 @@ func TestTokenLogin_PasswordForms(t *testing.T) {
 	}
 }
 
+// A token list the broker would refuse is a bad request naming the rule,
+// not a login that leaves tokens out.
+func TestTokenLogin_TokensTheBrokerRefuses_AreABadRequest(t *testing.T) {
+	r := &iotauth.Token{AccessToken: "t1", Scope: "R"}
+	w := &iotauth.Token{AccessToken: "t2", Scope: "W"}
+	c, mt := mocked(t, func(*alimqtt.Config) {})
+	for rule, tokens := range map[string][]*iotauth.Token{
+		"two tokens of type R":  {r, {AccessToken: "t4", Scope: "R"}},
+		"two tokens of type RW": {{AccessToken: "t5", Scope: "R,W"}, {AccessToken: "t6", Scope: "W,R"}},
+		"nil or has no access":  {w, nil},
+		"has no access token":   {{Scope: "W"}},
+		`Scope is not "R", "W"`: {{AccessToken: "t5", Scope: "X"}, w},
+		"no token":              nil,
+	} {
+		_, err := alimqtt.TokenLogin("LTAIid", "post-cn-1", "GID_test@@@1", tokens...)
+		require.ErrorIs(t, err, iotauth.ErrBadRequest, rule)
+		assert.Contains(t, err.Error(), rule)
+		assertNoSecrets(t, err, "t1", "t2", "t4", "t5", "t6")
+		_, err = c.TokenLogin("GID_test@@@1", tokens...)
+		require.ErrorIs(t, err, iotauth.ErrBadRequest, rule)
+		assert.Contains(t, err.Error(), rule)
+	}
+	assert.Zero(t, mt.TotalCalls())
+}
+
+// A client id the broker refuses is a bad request naming the rule, in every
+// login builder.
+func TestLogins_ClientIDTheBrokerRefuses_IsABadRequest(t *testing.T) {
+	c, mt := mocked(t, func(*alimqtt.Config) {})
+	tok := &iotauth.Token{AccessToken: "t1", Scope: "R"}
+	for id, rule := range map[string]string{
+		"device-1":                              "no @@@",
+		"GID_test@@@":                           "no Device ID",
+		"GID_test@@@" + strings.Repeat("d", 54): "65 characters, more than 64",
+		"":                                      "empty",
+		"gid_test@@@d":                          "GID_ or GID-",
+		"GID_a@@@d":                             "fewer than 7",
+		"GID_test@@@d/../x":                     "other than letters",
+		"GID_test@@@d@@@e":                      "second @@@",
+	} {
+		logins := map[string]func() (iotauth.MQTTLogin, error){
+			"TokenLogin":   func() (iotauth.MQTTLogin, error) { return alimqtt.TokenLogin("LTAIid", "post-cn-1", id, tok) },
+			"c.TokenLogin": func() (iotauth.MQTTLogin, error) { return c.TokenLogin(id, tok) },
+			"SignatureLogin": func() (iotauth.MQTTLogin, error) {
+				return alimqtt.SignatureLogin("LTAIid", "s3cret-key", "post-cn-1", id)
+			},
+			"c.SignatureLogin": func() (iotauth.MQTTLogin, error) { return c.SignatureLogin(id) },
+		}
+		for name, login := range logins {
+			l, err := login()
+			require.ErrorIs(t, err, iotauth.ErrBadRequest, "%s(%q)", name, id)
+			assert.Contains(t, err.Error(), rule, "%s(%q)", name, id)
+			assert.Zero(t, l, name)
+			assertNoSecrets(t, err, "t1", "s3cret-key", "example-secret")
+		}
+	}
+	for _, bad := range [][2]string{{"LTAI|x", "post-cn-1"}, {"LTAIid", "post-cn-1.attacker.example"}, {"", "post-cn-1"}} {
+		_, err := alimqtt.TokenLogin(bad[0], bad[1], "GID_test@@@1", tok)
+		assert.ErrorIs(t, err, iotauth.ErrBadRequest, bad)
+		_, err = alimqtt.SignatureLogin(bad[0], "s3cret-key", bad[1], "GID_test@@@1")
+		assert.ErrorIs(t, err, iotauth.ErrBadRequest, bad)
+	}
+	_, err := alimqtt.SignatureLogin("LTAIid", "", "post-cn-1", "GID_test@@@1")
+	assert.ErrorIs(t, err, iotauth.ErrBadRequest, "no secret")
+	assert.Zero(t, mt.TotalCalls())
+}
+
+// The package's SignatureLogin is the Client's on the default broker.
+func TestSignatureLogin_PackageFunction_IsTheClients(t *testing.T) {
+	c, srv := emulated(t)
+	want, err := c.SignatureLogin("GID_test@@@1")
+	require.NoError(t, err)
+	l, err := alimqtt.SignatureLogin(iotauthtest.AlibabaAccessKeyID, iotauthtest.AlibabaAccessKeySecret,
+		iotauthtest.AlibabaInstanceID, "GID_test@@@1")
+	require.NoError(t, err)
+	assert.Equal(t, want.Username, l.Username)
+	assert.Equal(t, want.Password, l.Password)
+	assert.Equal(t, iotauthtest.AlibabaInstanceID+".mqtt.aliyuncs.com", l.Host)
+	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
+}
+
 func TestLogins_SignatureAndToken_AreAcceptedByTheBroker(t *testing.T) {
 	c, srv := emulated(t)
-	l := c.SignatureLogin("GID_test@@@1")
+	l, err := c.SignatureLogin("GID_test@@@1")
+	require.NoError(t, err)
 	assert.Equal(t, "Signature|"+iotauthtest.AlibabaAccessKeyID+"|"+iotauthtest.AlibabaInstanceID, l.Username)
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
 	assert.False(t, srv.Alibaba.AcceptsMQTTLogin("GID_test@@@2", l.Username, string(l.Password)), "bound to the client id")
@@ -86,10 +168,12 @@ func TestLogins_SignatureAndToken_AreAcceptedByTheBroker(t *testing.T) {
 	require.NoError(t, err)
 	w, err := c.ApplyToken(ctx, []string{"parent/a"}, "W", time.Now().Add(time.Hour))
 	require.NoError(t, err)
-	tl := c.TokenLogin("GID_test@@@1", r, w)
+	tl, err := c.TokenLogin("GID_test@@@1", r, w)
+	require.NoError(t, err)
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(tl.ClientID, tl.Username, string(tl.Password)))
-	swapped := alimqtt.TokenLogin(iotauthtest.AlibabaAccessKeyID, iotauthtest.AlibabaInstanceID, "GID_test@@@1",
+	swapped, err := alimqtt.TokenLogin(iotauthtest.AlibabaAccessKeyID, iotauthtest.AlibabaInstanceID, "GID_test@@@1",
 		&iotauth.Token{AccessToken: w.AccessToken, Scope: "R"})
+	require.NoError(t, err)
 	assert.False(t, srv.Alibaba.AcceptsMQTTLogin(swapped.ClientID, swapped.Username, string(swapped.Password)),
 		"a write token is no read token")
 }
@@ -100,7 +184,8 @@ func TestTokenLogin_ReadWriteToken_IsTypeRW(t *testing.T) {
 	c, srv := emulated(t)
 	rw, err := c.ApplyToken(context.Background(), []string{"parent/a"}, "R,W", time.Now().Add(time.Hour))
 	require.NoError(t, err)
-	l := c.TokenLogin("GID_a@@@1", rw)
+	l, err := c.TokenLogin("GID_abcd@@@1", rw)
+	require.NoError(t, err)
 	assert.Equal(t, "RW|"+rw.AccessToken, string(l.Password))
 	assert.Equal(t, rw.Expiry, l.Expiry)
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
@@ -130,7 +215,8 @@ func TestTokenSource_ThroughCache_OneApplyTokenForManyCallers(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), srv.Alibaba.Logins())
 	assert.WithinDuration(t, time.Now().Add(time.Hour), toks[0].Expiry, time.Minute)
-	l := c.TokenLogin("GID_test@@@1", toks[0])
+	l, err := c.TokenLogin("GID_test@@@1", toks[0])
+	require.NoError(t, err)
 	assert.True(t, srv.Alibaba.AcceptsMQTTLogin(l.ClientID, l.Username, string(l.Password)))
 
 	assert.Equal(t, "alimqtt", iotauth.Describe(src).Name)
