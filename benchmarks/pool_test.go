@@ -1,0 +1,193 @@
+package benchmarks
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/iotauth/iotauth"
+)
+
+// A Pool of Caches, one per tenant, against the obvious alternative: a
+// sync.Map of Caches (which, unlike the Pool, builds two Caches and logs in
+// twice when two requests for a new tenant meet, and never forgets one).
+
+var poolScales = []int{1_000, 100_000, 1_000_000}
+
+func tenantKey(i int) string { return fmt.Sprintf("tenant-%07d", i) }
+
+// sharedSource is one source for every tenant, so that the heap figures
+// count what the Pool and its Caches hold, not the tokens (which a tenant
+// has however it is cached: see BenchmarkHeapPerCredential).
+var sharedSource = func() iotauth.TokenSource {
+	tok := &iotauth.Token{AccessToken: "tok", Expiry: time.Now().Add(24 * time.Hour)}
+	return iotauth.TokenSourceFunc(func(context.Context) (*iotauth.Token, error) { return tok, nil })
+}()
+
+func loadShared(context.Context, string) (iotauth.TokenSource, error) { return sharedSource, nil }
+
+// syncMapPool is a sync.Map of Caches, built on first use.
+type syncMapPool struct{ m sync.Map }
+
+func (s *syncMapPool) Token(ctx context.Context, key string) (*iotauth.Token, error) {
+	if c, ok := s.m.Load(key); ok {
+		return c.(*iotauth.Cache).Token(ctx)
+	}
+	src, _ := loadShared(ctx, key)
+	c, _ := s.m.LoadOrStore(key, iotauth.NewCache(src))
+	return c.(*iotauth.Cache).Token(ctx)
+}
+
+type tokener interface {
+	Token(ctx context.Context, key string) (*iotauth.Token, error)
+}
+
+func fill(b *testing.B, p tokener, n int) {
+	ctx := context.Background()
+	for i := range n {
+		if _, err := p.Token(ctx, tenantKey(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPoolHeapPerTenant reports the heap that n tenants hold, each
+// with a cached token, keys included: the Pool, a sync.Map of Caches, and
+// the Caches alone.
+func BenchmarkPoolHeapPerTenant(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		measure := func(b *testing.B, mk func() any) {
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				held := mk()
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "B/tenant")
+				runtime.KeepAlive(held)
+				if p, ok := held.(*iotauth.Pool); ok {
+					p.Close()
+				}
+			}
+		}
+		b.Run(fmt.Sprintf("impl=pool/n=%d", n), func(b *testing.B) {
+			measure(b, func() any { p := iotauth.NewPool(loadShared); fill(b, p, n); return p })
+		})
+		b.Run(fmt.Sprintf("impl=pool-idle/n=%d", n), func(b *testing.B) {
+			measure(b, func() any {
+				p := iotauth.NewPool(loadShared, iotauth.WithIdleTimeout(time.Hour), iotauth.WithMaxCaches(2*n))
+				fill(b, p, n)
+				return p
+			})
+		})
+		b.Run(fmt.Sprintf("impl=syncmap/n=%d", n), func(b *testing.B) {
+			measure(b, func() any { p := &syncMapPool{}; fill(b, p, n); return p })
+		})
+		b.Run(fmt.Sprintf("impl=caches/n=%d", n), func(b *testing.B) {
+			measure(b, func() any {
+				cs := make([]*iotauth.Cache, n)
+				for i := range cs {
+					cs[i] = iotauth.NewCache(sharedSource)
+					if _, err := cs[i].Token(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return cs
+			})
+		})
+	}
+}
+
+// BenchmarkPoolHit serves parallel hits spread over n tenants, each
+// goroutine stepping through them with a stride of 7,919 (as
+// BenchmarkHitSpread does over Caches).
+func BenchmarkPoolHit(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range poolScales {
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = tenantKey(i)
+		}
+		run := func(b *testing.B, p tokener) {
+			fill(b, p, n)
+			b.ResetTimer()
+			var next atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				i := next.Add(7919)
+				for pb.Next() {
+					i = (i + 7919) % uint64(n)
+					if _, err := p.Token(ctx, keys[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("impl=pool/n=%d", n), func(b *testing.B) {
+			p := iotauth.NewPool(loadShared, iotauth.WithIdleTimeout(time.Hour))
+			defer p.Close()
+			run(b, p)
+		})
+		b.Run(fmt.Sprintf("impl=syncmap/n=%d", n), func(b *testing.B) { run(b, &syncMapPool{}) })
+		runtime.GC()
+	}
+}
+
+// BenchmarkPoolHitOneTenant is every goroutine hitting the same tenant:
+// the Pool writes nothing shared on a hit.
+func BenchmarkPoolHitOneTenant(b *testing.B) {
+	ctx := context.Background()
+	for _, impl := range []string{"pool", "syncmap"} {
+		b.Run("impl="+impl, func(b *testing.B) {
+			var p tokener = &syncMapPool{}
+			if impl == "pool" {
+				pool := iotauth.NewPool(loadShared, iotauth.WithIdleTimeout(time.Hour))
+				defer pool.Close()
+				p = pool
+			}
+			fill(b, p, 1)
+			key := tenantKey(0)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := p.Token(ctx, key); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkPoolIdleEviction lets 100,000 Caches go idle and reports how
+// long after their last use the Pool held none (bounded by the idle timeout
+// and a quarter), how long the sweep that dropped them took (the goal: less
+// than one idle timeout), and the goroutines the Pool ran meanwhile.
+func BenchmarkPoolIdleEviction(b *testing.B) {
+	const n = 100_000
+	const idle = 2 * time.Second
+	for b.Loop() {
+		var first, last atomic.Int64
+		base := runtime.NumGoroutine()
+		p := iotauth.NewPool(loadShared, iotauth.WithIdleTimeout(idle), iotauth.WithEvictionHook(func(iotauth.PoolEviction) {
+			now := time.Now().UnixNano()
+			first.CompareAndSwap(0, now)
+			last.Store(now)
+		}))
+		fill(b, p, n)
+		lastUse := time.Now()
+		goroutines := runtime.NumGoroutine() - base
+		for p.Len() > 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		empty := time.Since(lastUse)
+		p.Close()
+		b.ReportMetric(empty.Seconds(), "s-to-empty")
+		b.ReportMetric(time.Duration(last.Load()-first.Load()).Seconds(), "s-sweep")
+		b.ReportMetric(idle.Seconds(), "s-idle-timeout")
+		b.ReportMetric(float64(goroutines), "goroutines")
+	}
+}
