@@ -41,6 +41,17 @@ func filledCache(t *testing.T, src iotauth.TokenSource) *iotauth.Cache {
 	return c
 }
 
+// filledPool returns a Pool whose one key's Cache holds the sentinel token.
+func filledPool(t *testing.T) *iotauth.Pool {
+	p := iotauth.NewPool(func(context.Context, string) (iotauth.TokenSource, error) {
+		return valueSource{redacttest.Sentinel}, nil
+	})
+	t.Cleanup(p.Close)
+	_, err := p.Token(context.Background(), "tenant")
+	require.NoError(t, err)
+	return p
+}
+
 // secretURL is a base URL with the sentinel as the password of its user
 // info, which New refuses but a Config may hold and print before.
 const secretURL = "https://user:" + redacttest.Sentinel + "@iot.example/?token=" + redacttest.Sentinel
@@ -112,6 +123,13 @@ func TestNoExportedTypePrintsASecret(t *testing.T) {
 		{Type: "iotauth.Cache", Value: func(t *testing.T) any { return filledCache(t, valueSource{redacttest.Sentinel}) }},
 		{Type: "iotauth.Transport", Value: func(t *testing.T) any {
 			return iotauth.NewTransport(filledCache(t, valueSource{redacttest.Sentinel}), nil)
+		}},
+		// A Pool's Caches sit behind atomic pointers, which the sentinel
+		// search does not follow: Derived, but printed every way all the same.
+		{Type: "iotauth.Pool", Derived: true, Value: func(t *testing.T) any { return filledPool(t) }},
+		{Type: "iotauth.PoolTransport", Derived: true, Value: func(t *testing.T) any { return iotauth.NewPoolTransport(filledPool(t), nil) }},
+		{Type: "iotauth.PoolEviction", Value: func(t *testing.T) any {
+			return iotauth.PoolEviction{Key: "tenant", Cache: filledCache(t, valueSource{redacttest.Sentinel}), Reason: "idle"}
 		}},
 		{Type: "iotauth.Error", Extra: true, Derived: true, Value: func(t *testing.T) any {
 			srv := iotauthtest.NewServer()
