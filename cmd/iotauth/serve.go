@@ -53,8 +53,10 @@ IOTAUTH_<PLATFORM>_* variables and the flags of the other commands do not
 apply. --check validates it and exits 0, or 2 naming every problem by key.
 SIGHUP reloads it; SIGTERM drains requests for at most 10 s and exits 0.
 See docs/serve.md for the keys and the API.`,
-		Example: `  iotauth serve --check --config /etc/iotauth/serve.yaml
-  iotauth serve --config /etc/iotauth/serve.yaml`,
+		Example: `  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > api.token
+  printf 'listen: 127.0.0.1:8787\napi_token_file: api.token\ncredentials: {}\n' > serve.yaml
+  iotauth serve --check --config serve.yaml   # 0, or 2 naming every problem by key
+  # then: iotauth serve --config serve.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, f := range []string{"store-dir", "ca-file", "no-store"} {
