@@ -353,7 +353,9 @@ func (e *serveEnv) tokenOf(t *testing.T, a *agentProc, name string) string {
 	t.Helper()
 	body, code := curl(t, "-H", bearer, a.url("/v1/credentials/"+name+"/token"))
 	require.Equal(t, 200, code, body)
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	require.NoError(t, json.Unmarshal([]byte(body), &tok))
 	return tok.AccessToken
 }
