@@ -341,6 +341,8 @@ func TestServe_Proxy_Curl(t *testing.T) {
 	assert.Equal(t, 400, code, body)
 	body, code = curl(t, a.url("/oc/iocm%2F..%2Fx"))
 	assert.Equal(t, 400, code, body)
+	body, code = curl(t, "--path-as-is", a.url("/oc/%2e%2e/mx/v3/open_api/token/"))
+	assert.Equal(t, 400, code, body)
 	body, code = curl(t, a.url("/nosuch/iocm"))
 	assert.Equal(t, 404, code, body)
 	assert.Contains(t, body, `"error":"unknown_credential"`)
@@ -353,7 +355,9 @@ func (e *serveEnv) tokenOf(t *testing.T, a *agentProc, name string) string {
 	t.Helper()
 	body, code := curl(t, "-H", bearer, a.url("/v1/credentials/"+name+"/token"))
 	require.Equal(t, 200, code, body)
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	require.NoError(t, json.Unmarshal([]byte(body), &tok))
 	return tok.AccessToken
 }
