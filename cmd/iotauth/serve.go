@@ -53,10 +53,21 @@ IOTAUTH_<PLATFORM>_* variables and the flags of the other commands do not
 apply. --check validates it and exits 0, or 2 naming every problem by key.
 SIGHUP reloads it; SIGTERM drains requests for at most 10 s and exits 0.
 See docs/serve.md for the keys and the API.`,
-		Example: `  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > api.token
-  printf 'listen: 127.0.0.1:8787\napi_token_file: api.token\ncredentials: {}\n' > serve.yaml
-  iotauth serve --check --config serve.yaml   # 0, or 2 naming every problem by key
-  # then: iotauth serve --config serve.yaml`,
+		Example: `  cat > serve.yaml <<EOF
+  listen: unix:agent.sock
+  credentials:
+    oc:
+      platform: oceanconnect
+      base_url: $IOTAUTH_OCEANCONNECT_BASE_URL
+      app_id: $IOTAUTH_OCEANCONNECT_APP_ID
+      secret: $IOTAUTH_OCEANCONNECT_SECRET
+  EOF
+  chmod 600 serve.yaml
+  iotauth serve --check --config serve.yaml
+  iotauth serve --config serve.yaml 2> serve.log &
+  until [ -S agent.sock ]; do sleep 0.1; done
+  curl -sS --fail --unix-socket agent.sock http://agent/oc/iocm/app/dm/v1.4.0/devices
+  kill $!`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, f := range []string{"store-dir", "ca-file", "no-store"} {

@@ -341,6 +341,8 @@ func TestServe_Proxy_Curl(t *testing.T) {
 	assert.Equal(t, 400, code, body)
 	body, code = curl(t, a.url("/oc/iocm%2F..%2Fx"))
 	assert.Equal(t, 400, code, body)
+	body, code = curl(t, "--path-as-is", a.url("/oc/%2e%2e/mx/v3/open_api/token/"))
+	assert.Equal(t, 400, code, body)
 	body, code = curl(t, a.url("/nosuch/iocm"))
 	assert.Equal(t, 404, code, body)
 	assert.Contains(t, body, `"error":"unknown_credential"`)
