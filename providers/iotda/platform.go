@@ -1,0 +1,84 @@
+package iotda
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
+)
+
+// authTokenHeader carries an IAM token on every IoTDA call.
+const authTokenHeader = "X-Auth-Token"
+
+// Describe tells an iotauth Cache and Transport about the platform:
+// credentials go to Endpoint's origin only; an IAM token travels as
+// X-Auth-Token, while with an access key each request is signed instead
+// (Authorize); a rejection is what TokenRejected says. A new IAM token
+// leaves the earlier ones valid, so LastTokenOnly is false.
+func (p *Provider) Describe() iotauth.Platform {
+	d := iotauth.Platform{
+		Name:     platform,
+		Origins:  []string{httpc.OriginOf(p.base)},
+		Header:   p.header,
+		Rejected: p.TokenRejected,
+		StoreKey: p.CacheKey(),
+	}
+	if p.signing() {
+		d.Header, d.Authorize = noHeader, p.Authorize
+	}
+	return d
+}
+
+// header is "X-Auth-Token: <token>", the header of every IoTDA call made
+// with an IAM token.
+func (p *Provider) header(t *iotauth.Token) http.Header {
+	return http.Header{authTokenHeader: {t.AccessToken}}
+}
+
+// noHeader leaves everything to Authorize: a signature depends on the
+// request.
+func noHeader(*iotauth.Token) http.Header { return nil }
+
+// Authorize attaches t to req: X-Auth-Token for an IAM token, or, with an
+// access key, the request's signature at the current time (see Sign). req's
+// header map is modified.
+func (p *Provider) Authorize(req *http.Request, t *iotauth.Token) error {
+	if t == nil || t.AccessToken == "" {
+		return badRequest("authorize", "no token to authorize with")
+	}
+	if req == nil {
+		return badRequest("authorize", "no request to authorize")
+	}
+	if !p.signing() {
+		if req.Header == nil {
+			req.Header = make(http.Header)
+		}
+		req.Header.Set(authTokenHeader, t.AccessToken)
+		return nil
+	}
+	return Sign(req, p.accessKey, p.secretKey, time.Now())
+}
+
+// rejectionPeek is how much of a 403 body TokenRejected reads: error
+// bodies are small.
+const rejectionPeek = 4 << 10
+
+// TokenRejected reports whether resp says the credential sent with it was
+// rejected: HTTP 401 (API Gateway's APIGW.0301, an expired, revoked or
+// unknown token or a wrong signature), or HTTP 403 with an error code the
+// table names a token rejection. The body is left for the caller to read.
+func (p *Provider) TokenRejected(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return true
+	case http.StatusForbidden:
+		var b errorBody
+		if json.Unmarshal(httpc.PeekBody(resp, rejectionPeek), &b) != nil {
+			return false
+		}
+		return errorTable.Kind(b.code(), 0) == iotauth.ErrTokenRejected
+	}
+	return false
+}
