@@ -27,5 +27,13 @@ func Env(url string) [][2]string {
 		{"IOTAUTH_ALIMQTT_ACCESS_KEY_ID", AlibabaAccessKeyID},
 		{"IOTAUTH_ALIMQTT_ACCESS_KEY_SECRET", AlibabaAccessKeySecret},
 		{"IOTAUTH_ALIMQTT_INSTANCE_ID", AlibabaInstanceID},
+		{"IOTAUTH_IOTDA_BASE_URL", url},
+		{"IOTAUTH_IOTDA_IAM_ENDPOINT", url},
+		{"IOTAUTH_IOTDA_DOMAIN_NAME", IoTDADomainName},
+		{"IOTAUTH_IOTDA_USER_NAME", IoTDAUserName},
+		{"IOTAUTH_IOTDA_PASSWORD", IoTDAPassword},
+		{"IOTAUTH_IOTDA_PROJECT_NAME", IoTDAProjectName},
+		{"IOTAUTH_IOTDA_DEVICE", IoTDADeviceID},
+		{"IOTAUTH_IOTDA_DEVICE_SECRET", IoTDADeviceSecret},
 	}
 }

@@ -33,6 +33,8 @@ type Server struct {
 	MXCHIP       *MXCHIP
 	CloudStudio  *CloudStudio
 	Alibaba      *Alibaba
+	IAM          *IAM
+	IoTDA        *IoTDA
 
 	srv *httptest.Server
 }
@@ -76,12 +78,16 @@ func NewServer(opts ...Option) *Server {
 		MXCHIP:       newMXCHIP(cfg),
 		CloudStudio:  newCloudStudio(cfg),
 		Alibaba:      newAlibaba(cfg),
+		IAM:          newIAM(cfg),
 	}
+	s.IoTDA = newIoTDA(cfg, s.IAM)
 	mux := http.NewServeMux()
 	s.OceanConnect.register(mux)
 	s.MXCHIP.register(mux)
 	s.CloudStudio.register(mux)
 	s.Alibaba.register(mux)
+	s.IAM.register(mux)
+	s.IoTDA.register(mux)
 
 	srv := httptest.NewUnstartedServer(mux)
 	if cfg.listener != nil {

@@ -114,7 +114,7 @@ func New(cfg Config) (*Provider, error) {
 
 // signing reports whether the provider signs requests with an access key
 // rather than sending IAM tokens.
-func (p *Provider) signing() bool { return p.accessKey != "" }
+func (p Provider) signing() bool { return p.accessKey != "" }
 
 // Platform returns "iotda".
 func (p *Provider) Platform() string { return platform }

@@ -8,7 +8,7 @@ import (
 )
 
 // describe is the provider without its secrets.
-func (p *Provider) describe() redact.Desc {
+func (p Provider) describe() redact.Desc {
 	if p.signing() {
 		return redact.Struct("iotda.Provider", "Endpoint", p.base, "AccessKey", p.accessKey, "SecretKey", redact.Redacted)
 	}
@@ -16,17 +16,19 @@ func (p *Provider) describe() redact.Desc {
 		"UserName", p.user, "Password", redact.Redacted, "ProjectName", p.project)
 }
 
-// String describes the provider without its secrets.
-func (p *Provider) String() string { return p.describe().String() }
+// String describes the provider without its secrets. String, GoString,
+// Format and LogValue have value receivers, so that a Provider value prints
+// redacted as well as a *Provider.
+func (p Provider) String() string { return p.describe().String() }
 
 // GoString is String, so %#v does not reveal the secrets either.
-func (p *Provider) GoString() string { return p.String() }
+func (p Provider) GoString() string { return p.String() }
 
 // Format prints String for every verb, so that no verb prints a secret.
-func (p *Provider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String()) }
+func (p Provider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String()) }
 
 // LogValue makes log/slog print the provider without its secrets.
-func (p *Provider) LogValue() slog.Value { return p.describe().LogValue() }
+func (p Provider) LogValue() slog.Value { return p.describe().LogValue() }
 
 // describe is the configuration without its secrets, nor a password in a
 // URL.
