@@ -89,7 +89,7 @@ func TestSign_EqualsHuaweiSDKSigner(t *testing.T) {
 			// The SDK's side: the same request in its own form. Its signer
 			// signs the header params it is given; host is one of them, as
 			// iotda signs it.
-			b := request.NewHttpRequestBuilder().WithEndpoint("https://" + c.host).WithPath(c.path).WithMethod(c.method).
+			b := request.NewHttpRequestBuilder().WithEndpoint("https://"+c.host).WithPath(c.path).WithMethod(c.method).
 				AddHeaderParam("Host", c.host).AddHeaderParam("X-Sdk-Date", at.Format("20060102T150405Z"))
 			for k, vs := range c.query {
 				if len(vs) == 1 {

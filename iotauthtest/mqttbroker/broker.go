@@ -10,7 +10,11 @@
 //     before a token expires, and $SYS/uploadToken replaces a token on a
 //     live connection;
 //   - MXCHIP logins of the MQTT clients the MXCHIP emulator created (it
-//     points them at this broker).
+//     points them at this broker);
+//   - Huawei IoTDA device logins (client id {device_id}_0_{0|1}_{YYYYMMDDHH})
+//     of the devices the IoTDA emulator knows: the password keyed by the
+//     timestamp, and, for type 1, the timestamp within
+//     iotauthtest.IoTDAMQTTTolerance of the emulator clock's hour.
 //
 // Tests can kick a client, expire or revoke a token, and count the CONNECTs,
 // refusals and token uploads of each client.

@@ -48,6 +48,8 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 				tokens[f[i]] = f[i+1]
 			}
 		}
+	} else if iotauthtest.IsIoTDAClientID(cl.ID) {
+		ok = h.b.emu.IoTDA.AcceptsMQTTLogin(cl.ID, user, pass)
 	} else {
 		ok = h.b.emu.MXCHIP.AcceptsMQTTLogin(cl.ID, user, pass)
 	}
