@@ -18,6 +18,7 @@ import (
 	"github.com/iotauth/iotauth/iotauthtest"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 	"github.com/iotauth/iotauth/providers/cloudstudio"
+	"github.com/iotauth/iotauth/providers/iotda"
 	"github.com/iotauth/iotauth/providers/mxchip"
 	"github.com/iotauth/iotauth/providers/oceanconnect"
 )
@@ -26,7 +27,7 @@ import (
 const (
 	demoCallers     = 1000 // concurrent callers in the cold start
 	demoAfterRotate = 50   // OceanConnect requests sent after the rotation
-	demoSideCalls   = 20   // MXCHIP and Cloud Studio requests in the flow
+	demoSideCalls   = 20   // MXCHIP, Cloud Studio and IoTDA requests in the flow
 	demoBadAttempts = 100  // attempts with the bad password
 	demoShortTTL    = 3 * time.Second
 	demoTTL         = 10 * time.Minute
@@ -41,7 +42,7 @@ func newDemoCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo",
 		Short: "Show the cache and transport at work against the in-process emulators",
-		Long: `Start the four platform emulators in-process on loopback and show, one
+		Long: `Start the five platform emulators in-process on loopback and show, one
 line per step:
 
   1. a cold start: 1,000 concurrent callers per platform make one login each;
@@ -51,7 +52,8 @@ line per step:
      request resent, transparently;
   4. a bad Cloud Studio password latched after one attempt (three would lock
      the account behind a captcha);
-  5. an Alibaba Cloud MQTT device credential turned into an MQTT login.
+  5. an Alibaba Cloud MQTT device credential turned into an MQTT login, and
+     an IoTDA device login checked by the broker rules.
 
 It ends with a table of the platforms' logins, refreshes, requests (as the
 emulators counted them) and failures (as the caches counted them), checks
@@ -96,7 +98,7 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	for _, p := range platformIDs {
 		d.sent[p] = &countingTransport{base: srv.Client().Transport}
 	}
-	fmt.Fprintf(out, "iotauth demo: four platform emulators on %s\n", srv.URL)
+	fmt.Fprintf(out, "iotauth demo: five platform emulators on %s\n", srv.URL)
 
 	oc, err := oceanconnect.New(oceanconnect.Config{BaseURL: srv.URL, AppID: iotauthtest.OceanConnectAppID,
 		Secret: iotauthtest.OceanConnectSecret, HTTPClient: d.client("oceanconnect")})
@@ -118,7 +120,14 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return failure(err)
 	}
+	hw, err := iotda.New(iotda.Config{Endpoint: srv.URL, IAMEndpoint: srv.URL, DomainName: iotauthtest.IoTDADomainName,
+		UserName: iotauthtest.IoTDAUserName, Password: iotauthtest.IoTDAPassword, ProjectName: iotauthtest.IoTDAProjectName,
+		HTTPClient: d.client("iotda")})
+	if err != nil {
+		return failure(err)
+	}
 	caches := map[string]*iotauth.Cache{
+		"iotda":        iotauth.NewCache(hw),
 		"oceanconnect": iotauth.NewCache(oc),
 		"mxchip":       iotauth.NewCache(mx),
 		"cloudstudio":  iotauth.NewCache(cs),
@@ -181,6 +190,8 @@ func (d *demo) logins(platform string) int64 {
 		return d.srv.MXCHIP.Logins()
 	case "cloudstudio":
 		return d.srv.CloudStudio.Logins()
+	case "iotda":
+		return d.srv.IAM.Logins()
 	}
 	return d.srv.Alibaba.Logins()
 }
@@ -262,7 +273,12 @@ func (d *demo) flow(caches map[string]*iotauth.Cache, mx *mxchip.Provider) error
 	mxc := mx.NewClient(caches["mxchip"])
 	cs := &http.Client{Transport: iotauth.NewTransport(caches["cloudstudio"], d.sent["cloudstudio"])}
 	dashboards := d.srv.URL + "/services/gear/DashboardService.svc/GetDashboards"
+	hw := &http.Client{Transport: iotauth.NewTransport(caches["iotda"], d.sent["iotda"])}
+	hwDevices := d.srv.URL + "/v5/iot/" + iotauthtest.IoTDAProjectID + "/devices"
 	for range demoSideCalls {
+		if !d.get(hw, hwDevices) {
+			failed++
+		}
 		if _, err := mxc.ProductIDs(d.ctx); err != nil {
 			failed++
 		}
@@ -272,7 +288,7 @@ func (d *demo) flow(caches map[string]*iotauth.Cache, mx *mxchip.Provider) error
 	}
 	d.expect("failed requests in the flow", int64(failed), 0)
 	d.expect("oceanconnect refreshes ahead of expiry", d.srv.OceanConnect.Refreshes(), 1)
-	d.progress("request flow: %d requests to OceanConnect through the Transport, the token refreshed ahead of its expiry mid-flow, and %d each to MXCHIP and Cloud Studio: %d failed",
+	d.progress("request flow: %d requests to OceanConnect through the Transport, the token refreshed ahead of its expiry mid-flow, and %d each to MXCHIP, Cloud Studio and IoTDA: %d failed",
 		sent, demoSideCalls, failed)
 	return nil
 }
@@ -362,8 +378,16 @@ func (d *demo) deviceCredential(ali *alimqtt.Client) error {
 		d.wrong = append(d.wrong, "the broker refused the MQTT login")
 	}
 	d.expect("alimqtt device credentials registered", d.srv.Alibaba.Registers(), 1)
-	d.progress("MQTT login: device %s, broker %s, username %s, password %v; accepted by the broker: %t",
-		l.ClientID, l.BrokerURL(), l.Username, l.Password, accepted)
+	hw, err := iotda.DeviceLogin(iotauthtest.IoTDADeviceID, iotauthtest.IoTDADeviceSecret, d.srv.IoTDA.Now())
+	if err != nil {
+		return err
+	}
+	hwAccepted := d.srv.IoTDA.AcceptsMQTTLogin(hw.ClientID, hw.Username, string(hw.Password))
+	if !hwAccepted {
+		d.wrong = append(d.wrong, "the broker refused the IoTDA device login")
+	}
+	d.progress("MQTT login: device %s, broker %s, username %s, password %v; accepted by the broker: %t; IoTDA device login accepted: %t",
+		l.ClientID, l.BrokerURL(), l.Username, l.Password, accepted, hwAccepted)
 	return nil
 }
 
@@ -382,6 +406,7 @@ func (d *demo) table() {
 		{"cloudstudio", d.srv.CloudStudio.Logins(), d.srv.CloudStudio.Refreshes(), d.srv.CloudStudio.Requests(), 1, 0, 1},
 		// alimqtt: the token of step 1 and the device credential of step 5.
 		{"alimqtt", d.srv.Alibaba.Logins(), d.srv.Alibaba.Refreshes(), d.srv.Alibaba.Requests(), 2, 0, 0},
+		{"iotda", d.srv.IAM.Logins(), d.srv.IAM.Refreshes(), d.srv.IAM.Requests() + d.srv.IoTDA.Requests(), 1, 0, 0},
 	}
 	fmt.Fprintln(d.out)
 	fmt.Fprintf(d.out, "%-13s %7s %10s %9s %9s\n", "platform", "logins", "refreshes", "requests", "failures")

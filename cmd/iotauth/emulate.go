@@ -27,8 +27,8 @@ func newEmulateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "emulate [--addr 127.0.0.1:8743] [--token-ttl 1h] [--tls]",
 		Short: "Serve the platform emulators until interrupted",
-		Long: `Serve the OceanConnect, MXCHIP, Cloud Studio and Alibaba Cloud MQTT
-emulators on one address and an MQTT broker emulator beside them (printed
+		Long: `Serve the OceanConnect, MXCHIP, Cloud Studio, Alibaba Cloud MQTT and
+Huawei IAM and IoTDA emulators on one address and an MQTT broker emulator beside them (printed
 as IOTAUTH_MQTT_BROKER), and print the settings (base URLs and the test
 credentials the emulators accept) as IOTAUTH_* variables, so that iotauth's
 other commands or your own service can be pointed at it (see the example:
@@ -93,10 +93,11 @@ to a file that IOTAUTH_CA_FILE names. Stops on SIGINT or SIGTERM.`,
 // printEmulatorSettings prints the emulators' settings as shell exports,
 // and the MQTT broker emulator's address.
 func printEmulatorSettings(w io.Writer, url, caFile string, b *mqttbroker.Broker) {
-	fmt.Fprintf(w, "# iotauth emulators for oceanconnect, mxchip, cloudstudio and alimqtt on %s\n", url)
-	fmt.Fprintf(w, "# MQTT broker emulator on tcp://%s and ssl://%s:%d (self-signed); MXCHIP MQTT clients connect to it\n",
+	fmt.Fprintf(w, "# iotauth emulators for oceanconnect, mxchip, cloudstudio, alimqtt and iotda on %s\n", url)
+	fmt.Fprintf(w, "# MQTT broker emulator on tcp://%s and ssl://%s:%d (self-signed); MXCHIP MQTT clients and IoTDA devices connect to it\n",
 		b.Addr(), b.Host, b.TLSPort)
 	fmt.Fprintf(w, "export IOTAUTH_MQTT_BROKER=tcp://%s\n", b.Addr())
+	fmt.Fprintf(w, "export IOTAUTH_IOTDA_MQTT_HOST=%s\nexport IOTAUTH_IOTDA_MQTT_PORT=%d\n", b.Host, b.Port)
 	fmt.Fprintln(w, "# settings and test credentials:")
 	for _, v := range emulatorVars(url, caFile) {
 		fmt.Fprintf(w, "export %s=%s\n", v[0], shellQuote(v[1]))

@@ -44,7 +44,7 @@ func TestCompletion_EveryShell_WritesAScript(t *testing.T) {
 	// Dynamic completion of --platform and --format values.
 	r := cli(t, nil, cobra.ShellCompRequestCmd, "header", "--platform", "")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, []string{"oceanconnect", "mxchip", "cloudstudio", ":4"}, strings.Fields(r.stdout))
+	assert.Equal(t, []string{"oceanconnect", "mxchip", "cloudstudio", "iotda", ":4"}, strings.Fields(r.stdout))
 	r = cli(t, nil, cobra.ShellCompRequestCmd, "mqtt", "--format", "")
 	assert.Equal(t, []string{"plain", "json", ":4"}, strings.Fields(r.stdout))
 }

@@ -21,7 +21,7 @@ const (
 func newMQTTCmd(getenv func(string) string) *cobra.Command {
 	var mode string
 	cmd := &cobra.Command{
-		Use:   "mqtt --platform alimqtt|mxchip [--mode device-credential|signature|token]",
+		Use:   "mqtt --platform alimqtt|mxchip|iotda [--mode device-credential|signature|token]",
 		Short: "Print an MQTT login: host, ports, client id, username and password",
 		Long: `Print what an MQTT client needs for its next CONNECT to the platform's broker.
 
@@ -36,6 +36,10 @@ alimqtt, by --mode (or IOTAUTH_ALIMQTT_MODE):
 mxchip: the MQTT client of the application --app-id. It is created once,
 kept in the token store (by default under the user's cache directory) and
 reused by later runs; with --no-store each run creates one.
+iotda: the secret login of the device --device (secret in
+IOTAUTH_IOTDA_DEVICE_SECRET) on --mqtt-host, for the current UTC hour:
+client id {device_id}_0_1_{YYYYMMDDHH}, valid while the platform's clock
+is within that hour.
 
 The password is printed: it is the point of the command.`,
 		Args: noArgs,
@@ -120,8 +124,10 @@ func mqttSource(cmd *cobra.Command, s *settings, mode string) (iotauth.MQTTSourc
 			return nil, err
 		}
 		return p.NewClient(iotauth.NewCache(p, opts...)).MQTTSource(appID, opts[0]), nil
+	case "iotda":
+		return s.iotdaDevice()
 	}
-	return nil, &usageError{fmt.Sprintf("mqtt: %s has no MQTT logins; use --platform alimqtt or mxchip", s.platform)}
+	return nil, &usageError{fmt.Sprintf("mqtt: %s has no MQTT logins; use --platform alimqtt, mxchip or iotda", s.platform)}
 }
 
 // platformError keeps an *iotauth.Error as it is and marks anything else as

@@ -17,7 +17,7 @@ import (
 )
 
 // The platform ids, as --platform takes them.
-var platformIDs = []string{"oceanconnect", "mxchip", "cloudstudio", "alimqtt"}
+var platformIDs = []string{"oceanconnect", "mxchip", "cloudstudio", "alimqtt", "iotda"}
 
 // option is one non-secret setting that a flag, an IOTAUTH_* variable and
 // the config file can all give.
@@ -37,9 +37,9 @@ type use struct {
 
 // The commands that take a platform, and the platforms each serves.
 var commandPlatforms = map[string][]string{
-	"token":  {"oceanconnect", "mxchip", "cloudstudio", "alimqtt"},
-	"header": {"oceanconnect", "mxchip", "cloudstudio"},
-	"mqtt":   {"alimqtt", "mxchip"},
+	"token":  {"oceanconnect", "mxchip", "cloudstudio", "alimqtt", "iotda"},
+	"header": {"oceanconnect", "mxchip", "cloudstudio", "iotda"},
+	"mqtt":   {"alimqtt", "mxchip", "iotda"},
 	"revoke": {"cloudstudio", "alimqtt"},
 }
 
@@ -59,6 +59,7 @@ var options = []option{
 		{"mxchip", "API base URL (default https://api.fogcloud.io)", mxchipAll},
 		{"cloudstudio", "API base URL", csCmds},
 		{"alimqtt", "OpenAPI endpoint (default from --region)", aliCmds},
+		{"iotda", "IoTDA API endpoint, such as https://{id}.st1.iotda-app.cn-north-4.myhuaweicloud.com", httpCmds},
 	}},
 	{"app_id", "app-id", []use{
 		{"oceanconnect", "application id", httpCmds},
@@ -74,11 +75,24 @@ var options = []option{
 	{"region_id", "region", []use{{"alimqtt", "region, such as cn-hangzhou", aliCmds}}},
 	{"access_key_id", "access-key-id", []use{{"alimqtt", "AccessKey ID", aliCmds}}},
 	{"instance_id", "instance-id", []use{{"alimqtt", "MQTT instance id", aliCmds}}},
-	{"mqtt_host", "mqtt-host", []use{{"alimqtt", "MQTT broker host (default {instance}.mqtt.aliyuncs.com)", []string{"mqtt"}}}},
-	{"device", "device", []use{{"alimqtt", "device client id, GroupID@@@DeviceID", []string{"mqtt", "revoke"}}}},
+	{"mqtt_host", "mqtt-host", []use{
+		{"alimqtt", "MQTT broker host (default {instance}.mqtt.aliyuncs.com)", []string{"mqtt"}},
+		{"iotda", "device access host, such as {id}.st1.iotda-device.cn-north-4.myhuaweicloud.com", []string{"mqtt"}},
+	}},
+	{"device", "device", []use{
+		{"alimqtt", "device client id, GroupID@@@DeviceID", []string{"mqtt", "revoke"}},
+		{"iotda", "device id, {product_id}_{node_id} (secret: IOTAUTH_IOTDA_DEVICE_SECRET)", []string{"mqtt"}},
+	}},
 	{"resources", "resources", []use{{"alimqtt", "comma-separated topics the token grants, such as demo/#", []string{"token", "mqtt"}}}},
 	{"actions", "actions", []use{{"alimqtt", "actions the token grants: R, W or R,W", []string{"token", "mqtt"}}}},
 	{"lifetime", "lifetime", []use{{"alimqtt", "token lifetime", []string{"token", "mqtt"}}}},
+	{"iam_endpoint", "iam-endpoint", []use{{"iotda", "IAM endpoint tokens are obtained from (default https://iam.myhuaweicloud.com)", httpCmds}}},
+	{"domain_name", "domain-name", []use{{"iotda", "account (domain) name of the IAM user", httpCmds}}},
+	{"user_name", "user-name", []use{{"iotda", "IAM user name (secret: IOTAUTH_IOTDA_PASSWORD)", httpCmds}}},
+	{"project_name", "project-name", []use{{"iotda", "project the token is scoped to, such as cn-north-4", httpCmds}}},
+	{"access_key", "access-key", []use{{"iotda", "access key id (AK), to sign requests instead (secret: IOTAUTH_IOTDA_SECRET_KEY); for iotauth serve", httpCmds}}},
+	{"mqtt_port", "mqtt-port", []use{{"iotda", "MQTT port (default 1883, with 8883 for MQTTS)", []string{"mqtt"}}}},
+	{"mqtt_tls_port", "mqtt-tls-port", []use{{"iotda", "MQTTS port (default 8883, with 1883 for MQTT)", []string{"mqtt"}}}},
 }
 
 // usageFor is the flag's help on command cmd: what it means on each of the
@@ -105,6 +119,7 @@ var secretKeys = map[string][]string{
 	"mxchip":       {"client_secret"},
 	"cloudstudio":  {"password"},
 	"alimqtt":      {"access_key_secret", "security_token"},
+	"iotda":        {"password", "secret_key", "device_secret"},
 }
 
 // secretFlags are flag names users may try for a secret; they are refused
@@ -112,6 +127,7 @@ var secretKeys = map[string][]string{
 var secretFlags = map[string]string{
 	"secret": "secret", "client-secret": "client_secret", "password": "password",
 	"access-key-secret": "access_key_secret", "security-token": "security_token",
+	"secret-key": "secret_key", "device-secret": "device_secret",
 }
 
 // global is a setting that is not per platform.

@@ -14,6 +14,7 @@ import (
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 	"github.com/iotauth/iotauth/providers/cloudstudio"
+	"github.com/iotauth/iotauth/providers/iotda"
 	"github.com/iotauth/iotauth/providers/mxchip"
 	"github.com/iotauth/iotauth/providers/oceanconnect"
 	"github.com/iotauth/iotauth/store"
@@ -251,6 +252,8 @@ func (s *settings) tokenSource() (iotauth.TokenSource, error) {
 		return s.mxchip()
 	case "cloudstudio":
 		return s.cloudStudio()
+	case "iotda":
+		return s.iotda()
 	default:
 		c, err := s.aliMQTT()
 		if err != nil {
@@ -258,4 +261,77 @@ func (s *settings) tokenSource() (iotauth.TokenSource, error) {
 		}
 		return s.aliTokenSource(c)
 	}
+}
+
+// iotda is the IoTDA application: the IAM user, or, with access_key, the
+// access key that signs each request (which only 'iotauth serve' and the
+// library can use: a signature belongs to one request).
+func (s *settings) iotda() (*iotda.Provider, error) {
+	base, err := s.need("base_url")
+	if err != nil {
+		return nil, err
+	}
+	hc, err := s.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	cfg := iotda.Config{Endpoint: base, IAMEndpoint: s.get("iam_endpoint"), HTTPClient: hc}
+	if ak := s.get("access_key"); ak != "" {
+		if name := s.cmd.Name(); name == "token" || name == "header" {
+			return nil, &usageError{fmt.Sprintf("%s: an IoTDA access key signs each request; use 'iotauth serve' (or the library), or the IAM user settings", name)}
+		}
+		if cfg.SecretKey, err = s.secret("secret_key", true); err != nil {
+			return nil, err
+		}
+		cfg.AccessKey = ak
+	} else {
+		for _, f := range []struct {
+			key string
+			v   *string
+		}{{"domain_name", &cfg.DomainName}, {"user_name", &cfg.UserName}, {"project_name", &cfg.ProjectName}} {
+			if *f.v, err = s.need(f.key); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.Password, err = s.secret("password", true); err != nil {
+			return nil, err
+		}
+	}
+	p, err := iotda.New(cfg)
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return p, nil
+}
+
+// iotdaDevice is the MQTT login source of the configured IoTDA device.
+func (s *settings) iotdaDevice() (iotauth.MQTTSource, error) {
+	id, err := s.need("device")
+	if err != nil {
+		return nil, err
+	}
+	secret, err := s.secret("device_secret", true)
+	if err != nil {
+		return nil, err
+	}
+	host, err := s.need("mqtt_host")
+	if err != nil {
+		return nil, err
+	}
+	d := iotda.Device{ID: id, Secret: secret, Host: host}
+	for _, p := range []struct {
+		key string
+		v   *int
+	}{{"mqtt_port", &d.Port}, {"mqtt_tls_port", &d.TLSPort}} {
+		if v := s.get(p.key); v != "" {
+			if *p.v, err = strconv.Atoi(v); err != nil || *p.v < 0 || *p.v > 65535 {
+				return nil, s.invalid(p.key, fmt.Sprintf("%q is not a port", v))
+			}
+		}
+	}
+	src, err := iotda.DeviceSource(d)
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return src, nil
 }

@@ -18,7 +18,7 @@ import (
 
 func newTokenCmd(getenv func(string) string) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "token --platform oceanconnect|mxchip|cloudstudio|alimqtt",
+		Use:   "token --platform oceanconnect|mxchip|cloudstudio|alimqtt|iotda",
 		Short: "Print an access token",
 		Long: `Print the platform's access token on standard output; with --format json
 the whole token (type, expiry, scope and id, the refresh token redacted),
@@ -46,7 +46,7 @@ is deleted on exit. alimqtt tokens grant --resources (and --actions,
 
 func newHeaderCmd(getenv func(string) string) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "header --platform oceanconnect|mxchip|cloudstudio",
+		Use:   "header --platform oceanconnect|mxchip|cloudstudio|iotda",
 		Short: "Print the header lines a request to the platform needs",
 		Long: `Print the header lines an API request to the platform needs, such as
 "Authorization: Bearer ..." and, for OceanConnect, "app_key: <appId>".
