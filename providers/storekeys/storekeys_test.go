@@ -25,6 +25,7 @@ import (
 	"github.com/iotauth/iotauth/iotauthtest"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 	"github.com/iotauth/iotauth/providers/cloudstudio"
+	"github.com/iotauth/iotauth/providers/iotda"
 	"github.com/iotauth/iotauth/providers/mxchip"
 	"github.com/iotauth/iotauth/providers/oceanconnect"
 	"github.com/iotauth/iotauth/store"
@@ -61,6 +62,14 @@ var sources = map[string]source{
 	"cloudstudio.Provider": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
 		p, err := cloudstudio.New(cloudstudio.Config{BaseURL: url, Email: iotauthtest.CloudStudioEmail,
 			Password: iotauthtest.CloudStudioPassword, ClientID: iotauthtest.CloudStudioClientID, Description: "iotauth store keys"})
+		if err != nil {
+			return nil, err
+		}
+		return cached(iotauth.NewCache(p, opts...)), nil
+	},
+	"iotda.Provider": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
+		p, err := iotda.New(iotda.Config{Endpoint: url, IAMEndpoint: url, DomainName: iotauthtest.IoTDADomainName,
+			UserName: iotauthtest.IoTDAUserName, Password: iotauthtest.IoTDAPassword, ProjectName: iotauthtest.IoTDAProjectName})
 		if err != nil {
 			return nil, err
 		}
@@ -232,5 +241,6 @@ func TestEverySource_WithStore_TwoProcessesLogInOnce(t *testing.T) {
 // requests counts the calls every emulated platform has served.
 func requests(srv *iotauthtest.Server) string {
 	return strconv.FormatInt(srv.OceanConnect.Requests(), 10) + "/" + strconv.FormatInt(srv.CloudStudio.Requests(), 10) +
-		"/" + strconv.FormatInt(srv.MXCHIP.Requests(), 10) + "/" + strconv.FormatInt(srv.Alibaba.Requests(), 10)
+		"/" + strconv.FormatInt(srv.MXCHIP.Requests(), 10) + "/" + strconv.FormatInt(srv.Alibaba.Requests(), 10) +
+		"/" + strconv.FormatInt(srv.IAM.Requests(), 10)
 }
