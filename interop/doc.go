@@ -5,7 +5,8 @@
 // platform documents.
 //
 // It is a module of its own, so that the clients it runs (Alibaba Cloud's
-// official Go SDK) are never dependencies of iotauth itself.
+// and Huawei Cloud's official Go SDKs) are never dependencies of iotauth
+// itself.
 //
 //   - Alibaba Cloud MQTT: github.com/aliyun/alibaba-cloud-sdk-go/services/onsmqtt
 //     makes the seven calls iotauth's alimqtt provider makes
@@ -18,4 +19,8 @@
 //   - Cloud Studio: the documents' example service call
 //     (UpdateDeviceGeolocation, token in the JSON body) is replayed as
 //     written.
+//   - Huawei IAM and IoTDA: github.com/huaweicloud/huaweicloud-sdk-go-v3
+//     obtains a token from the IAM emulator (iam/v3) and signs requests the
+//     IoTDA emulator checks (core/auth/signer); iotda.Sign's Authorization
+//     equals the SDK signer's on the same requests and date.
 package interop
