@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os/exec"
 	"strconv"
@@ -85,4 +86,39 @@ func TestIoTDA_MQTT_BadDeviceID_IsBadUsage(t *testing.T) {
 	r := cli(t, with(env, "IOTAUTH_IOTDA_MQTT_HOST", "127.0.0.1"), "mqtt", "--platform", "iotda", "--device", "a/b")
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, requireOneLine(t, r), "device id")
+}
+
+// 'iotauth serve' proxies to IoTDA with an IAM user's token and, with an
+// access key, signs each proxied request; curl is the client.
+func TestIoTDA_Serve_ProxiesWithATokenAndSigns(t *testing.T) {
+	e := newServeEnv(t)
+	u := e.emu.URL
+	body := fmt.Sprintf(`credentials:
+  hw:
+    platform: iotda
+    base_url: %s
+    iam_endpoint: %s
+    domain_name: %s
+    user_name: %s
+    password: %s
+    project_name: %s
+  hwak:
+    platform: iotda
+    base_url: %s
+    access_key: %s
+    secret_key: %s
+`, u, u, iotauthtest.IoTDADomainName, iotauthtest.IoTDAUserName, iotauthtest.IoTDAPassword, iotauthtest.IoTDAProjectName,
+		u, iotauthtest.IoTDAAccessKey, iotauthtest.IoTDASecretKey)
+	a := startAgent(t, e.config("serve.yaml", body))
+	path := "/v5/iot/" + iotauthtest.IoTDAProjectID + "/devices"
+	for _, cred := range []string{"hw", "hwak"} {
+		b, code := curl(t, a.url("/"+cred+path+"?limit=5"))
+		assert.Equal(t, http.StatusOK, code, "%s: %s", cred, b)
+		assert.Contains(t, b, iotauthtest.IoTDADeviceID)
+	}
+	b, code := curl(t, "-H", "Content-Type: application/json", "-d", `{"product_id":"p","node_id":"curl","auth_info":{"secret":"s-1"}}`,
+		a.url("/hwak"+path))
+	assert.Equal(t, http.StatusCreated, code, b)
+	assert.EqualValues(t, 1, e.emu.IAM.Logins(), "the access key needs no token")
+	assert.Zero(t, e.emu.IoTDA.Rejected())
 }

@@ -32,12 +32,14 @@ var unsigned = map[string]bool{"content-length": true, "transfer-encoding": true
 
 // SignedHeaders returns the names a signer signs in h, lower-case and
 // sorted: host, and every header but Content-Type, names with an
-// underscore and the unsigned ones.
+// underscore, the unsigned ones, and an empty User-Agent (which Go's client
+// does not send: httputil.ReverseProxy sets one to keep Go's own out).
 func SignedHeaders(h http.Header) []string {
 	seen := map[string]bool{"host": true}
-	for k := range h {
+	for k, vs := range h {
 		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "content-type") || strings.Contains(k, "_") || unsigned[lk] {
+		if strings.HasPrefix(lk, "content-type") || strings.Contains(k, "_") || unsigned[lk] ||
+			(lk == "user-agent" && strings.Join(vs, "") == "") {
 			continue
 		}
 		seen[lk] = true

@@ -64,6 +64,20 @@ func TestSign_Transport_BodyWithoutGetBody_IsHashedAndSent(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, res.StatusCode)
 }
 
+// An empty User-Agent, which Go's client does not send (a reverse proxy
+// sets one), is left out of the signature.
+func TestSign_Transport_EmptyUserAgent_IsNotSigned(t *testing.T) {
+	srv := iotauthtest.NewServer()
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequest(http.MethodGet, devicesURL(srv), nil)
+	require.NoError(t, err)
+	req.Header["User-Agent"] = []string{""}
+	res, err := signedClient(t, srv, iotauthtest.IoTDASecretKey).Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+}
+
 // A wrong secret key is refused by the gateway with 401 APIGW.0301; the
 // Transport retries once, signed afresh, and returns the refusal.
 func TestSign_WrongSecretKey_IsRefused(t *testing.T) {
