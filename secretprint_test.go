@@ -13,6 +13,7 @@ import (
 	"github.com/iotauth/iotauth/iotauthtest"
 	"github.com/iotauth/iotauth/providers/alimqtt"
 	"github.com/iotauth/iotauth/providers/cloudstudio"
+	"github.com/iotauth/iotauth/providers/iotda"
 	"github.com/iotauth/iotauth/providers/mxchip"
 	"github.com/iotauth/iotauth/providers/oceanconnect"
 	"github.com/iotauth/iotauth/store"
@@ -164,6 +165,20 @@ func TestNoExportedTypePrintsASecret(t *testing.T) {
 		{Type: "providers/alimqtt.DeviceCredential", Value: func(*testing.T) any {
 			return &alimqtt.DeviceCredential{ClientID: "GID_a@@@d", InstanceID: "i", DeviceAccessKeyID: "k",
 				DeviceAccessKeySecret: secret}
+		}},
+		{Type: "providers/iotda.Config", Value: func(*testing.T) any {
+			return iotda.Config{Endpoint: secretURL, IAMEndpoint: secretURL, DomainName: "d", UserName: "u", Password: secret,
+				ProjectName: "p", AccessKey: "AK", SecretKey: secret}
+		}},
+		{Type: "providers/iotda.Provider", Value: func(*testing.T) any {
+			return must(iotda.New(iotda.Config{Endpoint: "https://iotda.example", DomainName: "d", UserName: "u",
+				Password: secret, ProjectName: "p"}))
+		}},
+		{Type: "providers/iotda.Provider value", Extra: true, Value: func(*testing.T) any {
+			return *must(iotda.New(iotda.Config{Endpoint: "https://iotda.example", AccessKey: "AK", SecretKey: secret}))
+		}},
+		{Type: "providers/iotda.Device", Value: func(*testing.T) any {
+			return iotda.Device{ID: "d", Secret: secret, Host: "h"}
 		}},
 		{Type: "store.Memory", Value: func(t *testing.T) any {
 			m := store.NewMemory()

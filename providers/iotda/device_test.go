@@ -149,7 +149,9 @@ func TestPrinting_NoSecret(t *testing.T) {
 	k, err := iotda.New(keyCfg)
 	require.NoError(t, err)
 	dev := iotda.Device{ID: "d", Secret: iotauthtest.IoTDADeviceSecret, Host: "h"}
-	for _, v := range []any{cfg, &cfg, p, *p, keyCfg, k, dev, &dev} {
+	src, err := iotda.DeviceSource(dev)
+	require.NoError(t, err)
+	for _, v := range []any{cfg, &cfg, p, *p, keyCfg, k, dev, &dev, src} {
 		for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
 			out := fmt.Sprintf(f, v)
 			for _, s := range []string{iotauthtest.IoTDAPassword, iotauthtest.IoTDASecretKey, iotauthtest.IoTDADeviceSecret} {

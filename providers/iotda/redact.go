@@ -68,3 +68,9 @@ func (d Device) Format(f fmt.State, verb rune) { redact.Format(f, verb, d.String
 
 // LogValue makes log/slog print the device without its secret.
 func (d Device) LogValue() slog.Value { return slog.StringValue(d.String()) }
+
+// String describes the source by its device, without the secret.
+func (s *deviceSource) String() string { return "iotda.DeviceSource{" + s.d.String() + "}" }
+
+// Format prints String for every verb.
+func (s *deviceSource) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String()) }
