@@ -70,7 +70,7 @@ type Provider struct {
 	accessKey string
 	secretKey iotauth.Secret
 
-	c *httpc.Client
+	http *httpc.Client
 }
 
 // New checks cfg and returns its Provider. The error names the missing or
@@ -108,25 +108,13 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.c = httpc.New(platform, cfg.HTTPClient, string(cfg.Password), string(cfg.SecretKey))
+	p.http = httpc.New(platform, cfg.HTTPClient, string(cfg.Password), string(cfg.SecretKey))
 	return p, nil
 }
 
 // signing reports whether the provider signs requests with an access key
 // rather than sending IAM tokens.
 func (p Provider) signing() bool { return p.accessKey != "" }
-
-// Platform returns "iotda".
-func (p *Provider) Platform() string { return platform }
-
-// CacheKey names the credential for an iotauth.Store, without a secret: the
-// IAM user and project, or the access key.
-func (p *Provider) CacheKey() string {
-	if p.signing() {
-		return iotauth.StoreKey(platform, p.base, "ak|"+p.accessKey)
-	}
-	return iotauth.StoreKey(platform, p.iam, p.domain+"|"+p.user+"|"+p.project)
-}
 
 var (
 	_ iotauth.Describer   = (*Provider)(nil)

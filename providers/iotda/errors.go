@@ -72,17 +72,17 @@ const requestIDHeader = "X-Request-Id"
 // fail builds the error for a refused call: the kind comes from the error
 // code; an answer without one (an empty body, a gateway's page) is
 // transient.
-func (p *Provider) fail(res *httpc.Response) error {
+func fail(c *httpc.Client, res *httpc.Response) error {
 	reqID := res.Header.Get(requestIDHeader)
 	if len(bytes.TrimSpace(res.Body)) == 0 {
-		return p.c.Fail(res, httpc.Unknown(res.Status), "", "no error body", reqID)
+		return c.Fail(res, httpc.Unknown(res.Status), "", "no error body", reqID)
 	}
 	var b errorBody
-	if err := p.c.DecodeJSON(res, &b); err != nil {
-		return p.c.Fail(res, httpc.Unknown(res.Status), "", "no platform error body", reqID)
+	if err := c.DecodeJSON(res, &b); err != nil {
+		return c.Fail(res, httpc.Unknown(res.Status), "", "no platform error body", reqID)
 	}
 	code := b.code()
-	return p.c.Fail(res, errorTable.Kind(code, res.Status), code, b.message(), reqID)
+	return c.Fail(res, errorTable.Kind(code, res.Status), code, b.message(), reqID)
 }
 
 // badRequest is the error for an argument the platform would refuse,

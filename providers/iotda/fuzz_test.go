@@ -54,7 +54,7 @@ func FuzzTokenResponse(f *testing.F) {
 			h.Set(subjectTokenHeader, token)
 		}
 		res := &httpc.Response{Op: "token", Status: status, Header: h, Body: body}
-		tok, err := p.tokenFrom(res, now)
+		tok, err := tokenFrom(p.http, res, now)
 		if err != nil {
 			if tok != nil {
 				t.Fatal("a token and an error")

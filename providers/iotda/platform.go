@@ -15,18 +15,20 @@ const authTokenHeader = "X-Auth-Token"
 // Describe tells an iotauth Cache and Transport about the platform:
 // credentials go to Endpoint's origin only; an IAM token travels as
 // X-Auth-Token, while with an access key each request is signed instead
-// (Authorize); a rejection is what TokenRejected says. A new IAM token
-// leaves the earlier ones valid, so LastTokenOnly is false.
+// (Authorize); a rejection is what TokenRejected says; the store key names
+// the IAM user and project, or the access key, without a secret. A new IAM
+// token leaves the earlier ones valid, so LastTokenOnly is false.
 func (p *Provider) Describe() iotauth.Platform {
 	d := iotauth.Platform{
 		Name:     platform,
 		Origins:  []string{httpc.OriginOf(p.base)},
 		Header:   p.header,
 		Rejected: p.TokenRejected,
-		StoreKey: p.CacheKey(),
+		StoreKey: iotauth.StoreKey(platform, p.iam, p.domain+"|"+p.user+"|"+p.project),
 	}
 	if p.signing() {
 		d.Header, d.Authorize = noHeader, p.Authorize
+		d.StoreKey = iotauth.StoreKey(platform, p.base, "ak|"+p.accessKey)
 	}
 	return d
 }

@@ -37,7 +37,7 @@ func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
 	if p.signing() {
 		return &iotauth.Token{AccessToken: p.accessKey, TokenType: signingType, IssuedAt: time.Now()}, nil
 	}
-	res, err := p.c.Do(ctx, httpc.Request{
+	res, err := p.http.Do(ctx, httpc.Request{
 		Op:     "token",
 		Method: http.MethodPost,
 		URL:    p.iam + tokenPath,
@@ -46,7 +46,7 @@ func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.tokenFrom(res, time.Now())
+	return tokenFrom(p.http, res, time.Now())
 }
 
 // The request body of a password token, as IAM documents it: the secret
@@ -102,34 +102,34 @@ const maxTokenHeader = 64 << 10
 // platform's error. The token comes from X-Subject-Token; a missing one, a
 // missing or unreadable token.expires_at, or an expiry that is past or
 // beyond 100 years is an ErrMalformedResponse.
-func (p *Provider) tokenFrom(res *httpc.Response, now time.Time) (*iotauth.Token, error) {
+func tokenFrom(c *httpc.Client, res *httpc.Response, now time.Time) (*iotauth.Token, error) {
 	if res.Status < 200 || res.Status > 299 {
-		return nil, p.fail(res)
+		return nil, fail(c, res)
 	}
 	var r tokenResponse
-	if err := p.c.DecodeJSON(res, &r); err != nil {
+	if err := c.DecodeJSON(res, &r); err != nil {
 		return nil, err
 	}
 	tok := strings.TrimSpace(res.Header.Get(subjectTokenHeader))
 	switch {
 	case tok == "":
-		return nil, p.c.Malformed(res, "missing "+subjectTokenHeader+" header")
+		return nil, c.Malformed(res, "missing "+subjectTokenHeader+" header")
 	case len(tok) > maxTokenHeader || strings.ContainsAny(tok, " \t"):
-		return nil, p.c.Malformed(res, subjectTokenHeader+" is not a token")
+		return nil, c.Malformed(res, subjectTokenHeader+" is not a token")
 	case r.Token == nil:
-		return nil, p.c.Malformed(res, "missing token object")
+		return nil, c.Malformed(res, "missing token object")
 	case r.Token.ExpiresAt == nil:
-		return nil, p.c.Malformed(res, "missing token.expires_at")
+		return nil, c.Malformed(res, "missing token.expires_at")
 	}
 	exp, err := time.Parse(time.RFC3339Nano, *r.Token.ExpiresAt)
 	if err != nil {
-		return nil, p.c.Malformed(res, "token.expires_at is not an RFC 3339 time")
+		return nil, c.Malformed(res, "token.expires_at is not an RFC 3339 time")
 	}
 	life := exp.Sub(now)
 	if life <= 0 {
-		return nil, p.c.Malformed(res, "token.expires_at is in the past")
+		return nil, c.Malformed(res, "token.expires_at is in the past")
 	}
-	return p.c.BuildToken(res, httpc.TokenFields{
+	return c.BuildToken(res, httpc.TokenFields{
 		AccessToken: tok,
 		ExpiresIn:   httpc.FlexInt{V: max(int64(life/time.Second), 1), Set: true},
 	}, now)
