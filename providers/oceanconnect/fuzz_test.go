@@ -67,7 +67,7 @@ func FuzzErrorResponse(f *testing.F) {
 		if status < 400 || status > 599 {
 			status = 400
 		}
-		err := p.fail(response(status, string(body)))
+		err := fail(p.http, response(status, string(body)))
 		if err == nil {
 			t.Fatal("nil error for a refusal")
 		}

@@ -18,7 +18,7 @@ const loginPath = "/iocm/app/sec/v1.1.0/login"
 // a wrong appId or secret (100208), ErrForbidden for a frozen application.
 func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
 	p.warnInsecure()
-	res, err := p.c.Do(ctx, httpc.Request{
+	res, err := p.http.Do(ctx, httpc.Request{
 		Op:     "login",
 		Method: http.MethodPost,
 		URL:    p.base + loginPath,
@@ -47,16 +47,16 @@ type tokenResponse struct {
 // Close, or into the platform's error.
 func (p *Provider) tokenFrom(res *httpc.Response) (*iotauth.Token, error) {
 	if res.Status < 200 || res.Status > 299 {
-		return nil, p.fail(res)
+		return nil, fail(p.http, res)
 	}
 	var r tokenResponse
-	if err := p.c.DecodeJSON(res, &r); err != nil {
+	if err := p.http.DecodeJSON(res, &r); err != nil {
 		return nil, err
 	}
 	if r.AccessToken == "" && r.Code != "" {
-		return nil, p.failWith(res, r.errorBody)
+		return nil, fail(p.http, res) // an error body with HTTP 2xx
 	}
-	t, err := p.c.BuildToken(res, httpc.TokenFields{
+	t, err := p.http.BuildToken(res, httpc.TokenFields{
 		AccessToken:  r.AccessToken,
 		TokenType:    r.TokenType,
 		RefreshToken: r.RefreshToken,

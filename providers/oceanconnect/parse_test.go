@@ -109,7 +109,7 @@ func TestFail_ErrorBodyVariants(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res := response(c.status, c.body)
 			res.Header.Set("X-Request-Id", "req-42")
-			err := p.fail(res)
+			err := fail(p.http, res)
 			require.ErrorIs(t, err, c.kind)
 			var e *iotauth.Error
 			require.True(t, errors.As(err, &e))
@@ -124,7 +124,7 @@ func TestFail_RequestIDHeader_IsKept(t *testing.T) {
 	res := response(500, `{"error_code":"50252","error_desc":"Internal server error."}`)
 	res.Header.Set("X-Request-Id", "req-42")
 	var e *iotauth.Error
-	require.True(t, errors.As(p.fail(res), &e))
+	require.True(t, errors.As(fail(p.http, res), &e))
 	assert.Equal(t, "req-42", e.RequestID)
 	assert.Contains(t, e.Error(), "req-42")
 }

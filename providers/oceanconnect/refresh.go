@@ -32,7 +32,7 @@ func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.To
 		return p.Token(ctx)
 	}
 	p.warnInsecure()
-	res, err := p.c.Do(ctx, httpc.Request{
+	res, err := p.http.Do(ctx, httpc.Request{
 		Op:     "refresh",
 		Method: http.MethodPost,
 		URL:    p.base + refreshPath,
