@@ -49,9 +49,9 @@ func (p *Provider) Authorize(req *http.Request, t *iotauth.Token) error {
 	return nil
 }
 
-// peekLimit is how much of a 403 body TokenRejected reads: error bodies
+// rejectionPeek is how much of a 403 body TokenRejected reads: error bodies
 // are small.
-const peekLimit = 4 << 10
+const rejectionPeek = 4 << 10
 
 // TokenRejected reports whether resp says the token was rejected: HTTP 401,
 // or HTTP 403 with error_code 1010005 (invalid access token), which is what
@@ -63,7 +63,7 @@ func (p *Provider) TokenRejected(resp *http.Response) bool {
 		return true
 	case http.StatusForbidden:
 		var b errorBody
-		if json.Unmarshal(httpc.PeekBody(resp, peekLimit), &b) != nil {
+		if json.Unmarshal(httpc.PeekBody(resp, rejectionPeek), &b) != nil {
 			return false
 		}
 		return errorTable.Kind(string(b.Code), 0) == iotauth.ErrTokenRejected

@@ -3,6 +3,7 @@ package oceanconnect
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
@@ -41,5 +42,5 @@ func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.To
 	if err != nil {
 		return nil, err
 	}
-	return p.tokenFrom(res)
+	return p.keep(parseToken(p.http, res, time.Now()))
 }
