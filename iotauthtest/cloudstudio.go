@@ -50,7 +50,7 @@ const (
 )
 
 // cloudStudioDoc is the document the emulated Cloud Studio follows.
-const cloudStudioDoc = "Cloud Studio, 持久访问令牌 (002_bce036b512fc1630.txt)"
+const cloudStudioDoc = "Cloud Studio, 持久访问令牌 (persistent access tokens)"
 
 // cloudStudioErrors are the documented Exceptions: every failure is HTTP 500
 // with {"Exception":{"ClassName","FaultCode","FaultData","Message"}}.

@@ -42,7 +42,7 @@ const (
 )
 
 // mxchipDoc is the document the emulated MXCHIP follows.
-const mxchipDoc = "MXCHIP v3 open API (004_eaa5de85ac968f65.txt)"
+const mxchipDoc = "MXCHIP, v3文档 v3-open-api"
 
 // mxchipErrors are the documented meta.code values, all answered with
 // HTTP 200 in the envelope.

@@ -30,9 +30,9 @@ const (
 
 // The documents the emulated OceanConnect follows.
 const (
-	ocSDKDoc  = "Huawei OceanConnect, Authentication (SDK view, 000_f876dde04b029562.txt), Error Codes"
-	ocRESTDoc = "Huawei OceanConnect, Authentication (REST view, 001_53cb74a095a0812c.txt), Error Code"
-	ocAPIDoc  = "Huawei OceanConnect API reference, northbound error codes (not in the seeds)"
+	ocSDKDoc  = "OceanConnect, Authentication (SDK view, getAuthToken), Error Codes"
+	ocRESTDoc = "OceanConnect, Authentication (REST view, POST /iocm/app/sec/v1.1.0/login), Error Code"
+	ocAPIDoc  = "OceanConnect northbound API reference, error codes"
 	ocCapture = "real-server capture: refreshToken answered to a bad refresh token"
 )
 

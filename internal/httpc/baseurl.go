@@ -125,3 +125,11 @@ func First(errs ...error) error {
 	}
 	return nil
 }
+
+// Refuse is the error of a call refused before it was sent, because an
+// argument is missing or not what the platform accepts: an *iotauth.Error
+// of kind iotauth.ErrBadRequest for platform's operation op. why says
+// what is wrong, never the argument's value.
+func Refuse(platform, op, why string) *iotauth.Error {
+	return &iotauth.Error{Platform: platform, Op: op, Kind: iotauth.ErrBadRequest, Message: why}
+}

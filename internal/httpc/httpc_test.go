@@ -205,3 +205,11 @@ func TestFail_ScrubsEchoedSecretsInEveryEncoding(t *testing.T) {
 	e := c.Fail(&httpc.Response{Op: "call"}, iotauth.ErrBadRequest, "", "a abc b", "")
 	assert.Equal(t, "a abc b", e.Message, "secrets shorter than 4 bytes are not scrubbed")
 }
+
+func TestRefuse_IsABadRequestNamingTheOperation(t *testing.T) {
+	err := httpc.Refuse("mxchip", "CreateMQTTClient", "app_id is required")
+	require.ErrorIs(t, err, iotauth.ErrBadRequest)
+	assert.Equal(t, "mxchip", err.Platform)
+	assert.Equal(t, "CreateMQTTClient", err.Op)
+	assert.Equal(t, "app_id is required", err.Message)
+}

@@ -2,7 +2,6 @@ package cloudstudio
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -16,12 +15,6 @@ const platform = "cloudstudio"
 
 // DefaultBaseURL is Cloud Studio's public address.
 const DefaultBaseURL = "https://gear.cloud.studio"
-
-// DefaultHoldOff was the provider's own latch of a refused login. The
-// Cache latches refused logins now (iotauth.WithHoldOff).
-//
-// Deprecated: use iotauth.WithHoldOff on the Cache.
-const DefaultHoldOff = 5 * time.Minute
 
 // maxDescription is the platform's limit on a token description, in
 // characters (Unicode is allowed).
@@ -54,26 +47,11 @@ type Config struct {
 	// HTTPClient sends the provider's calls, for TLS, proxies and timeouts.
 	// When nil, a client with a 30 s timeout is used.
 	HTTPClient *http.Client
-	// Store must be nil. Tokens are shared and reused across restarts by
-	// the Cache: iotauth.NewCache(p, iotauth.WithStore(s)).
-	//
-	// Deprecated: New refuses a Store; pass it to iotauth.WithStore.
-	Store iotauth.Store
 	// QueryToken makes Authorize pass the token of an HTTP API call
 	// (/api/v2/…) as the accessToken query parameter instead of the
 	// "Authorization: Bearer" header. Service calls
 	// (/services/…/*.svc/…) always take it in their JSON body.
 	QueryToken bool
-	// HoldOff must be zero: the Cache latches a refused login
-	// (iotauth.WithHoldOff).
-	//
-	// Deprecated: New refuses a HoldOff; pass it to iotauth.WithHoldOff.
-	HoldOff time.Duration
-	// Logger is not used: a failed deletion of a rotated token is returned
-	// by Refresh for the Cache to report.
-	//
-	// Deprecated: unused.
-	Logger *slog.Logger
 }
 
 // Provider is an iotauth.TokenSource for one Cloud Studio account and
@@ -87,7 +65,7 @@ type Provider struct {
 	desc       string
 	expiration time.Duration
 	query      bool
-	c          *httpc.Client
+	http       *httpc.Client
 
 	now func() time.Time // time.Now; replaced in tests
 }
@@ -116,12 +94,6 @@ func New(cfg Config) (*Provider, error) {
 		return nil, f.Err("Expiration", "must not be negative")
 	case cfg.Expiration%time.Minute != 0:
 		return nil, f.Err("Expiration", fmt.Sprintf("%v is not a whole number of minutes", cfg.Expiration))
-	case cfg.Store != nil:
-		return nil, f.Err("Store", "is no longer used by the provider: share and reuse tokens with "+
-			"iotauth.NewCache(p, iotauth.WithStore(s)) instead")
-	case cfg.HoldOff != 0:
-		return nil, f.Err("HoldOff", "is no longer used by the provider: the Cache latches refused logins, "+
-			"set it with iotauth.NewCache(p, iotauth.WithHoldOff(d)) instead")
 	}
 	return &Provider{
 		base:       base,
@@ -131,22 +103,10 @@ func New(cfg Config) (*Provider, error) {
 		desc:       cfg.Description,
 		expiration: cfg.Expiration,
 		query:      cfg.QueryToken,
-		c:          httpc.New(platform, cfg.HTTPClient, string(cfg.Password)),
+		http:       httpc.New(platform, cfg.HTTPClient, string(cfg.Password)),
 		now:        time.Now,
 	}, nil
 }
-
-// Platform returns "cloudstudio".
-func (p *Provider) Platform() string { return platform }
-
-// CacheKey names the account and client for an iotauth.Store, without the
-// e-mail in clear or the password.
-func (p *Provider) CacheKey() string {
-	return iotauth.StoreKey(platform, p.base, fmt.Sprintf("%s|%d", p.email, p.clientID))
-}
-
-// Hosts returns the platform's host:port, the only one that gets the token.
-func (p *Provider) Hosts() []string { return []string{httpc.HostOf(p.base)} }
 
 var (
 	_ iotauth.Describer   = (*Provider)(nil)

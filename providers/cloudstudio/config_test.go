@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/store"
 )
 
 func TestNew_InvalidConfig_NamesTheField(t *testing.T) {
@@ -27,9 +26,6 @@ func TestNew_InvalidConfig_NamesTheField(t *testing.T) {
 		{"256-character description", func(c *Config) { c.Description = strings.Repeat("ü", 256) }, "Description"},
 		{"negative expiration", func(c *Config) { c.Expiration = -time.Minute }, "Expiration"},
 		{"expiration not in whole minutes", func(c *Config) { c.Expiration = 90 * time.Second }, "Expiration"},
-		{"negative hold-off", func(c *Config) { c.HoldOff = -time.Second }, "HoldOff"},
-		{"a hold-off", func(c *Config) { c.HoldOff = time.Minute }, "HoldOff"},
-		{"a store", func(c *Config) { c.Store = store.NewMemory() }, "Store"},
 		{"ftp base URL", func(c *Config) { c.BaseURL = "ftp://gear.cloud.studio" }, "BaseURL"},
 		{"base URL with a query", func(c *Config) { c.BaseURL = "https://gear.cloud.studio/?x=1" }, "BaseURL"},
 	}
@@ -56,18 +52,19 @@ func TestNew_ValidEdgeValues_AreAccepted(t *testing.T) {
 	assert.Equal(t, DefaultBaseURL, p.base, "an empty BaseURL is the public platform")
 }
 
-func TestProvider_Identity_PlatformHostsAndKey(t *testing.T) {
+func TestDescribe_NamesPlatformOriginAndKey(t *testing.T) {
 	p, err := New(testConfig("https://gear.cloud.studio/"))
 	require.NoError(t, err)
-	assert.Equal(t, "cloudstudio", p.Platform())
-	assert.Equal(t, []string{"gear.cloud.studio:443"}, p.Hosts())
+	d := p.Describe()
+	assert.Equal(t, "cloudstudio", d.Name)
+	assert.Equal(t, []string{"https://gear.cloud.studio:443"}, d.Origins)
 	want := iotauth.StoreKey("cloudstudio", "https://gear.cloud.studio", fmt.Sprintf("%s|%d", p.email, p.clientID))
-	assert.Equal(t, want, p.CacheKey())
-	assert.NotContains(t, p.CacheKey(), p.email, "the key holds no account data in clear")
+	assert.Equal(t, want, d.StoreKey)
+	assert.NotContains(t, d.StoreKey, p.email, "the key holds no account data in clear")
 
 	other, err := New(Config{Email: p.email, Password: "x", ClientID: 80, Description: "d"})
 	require.NoError(t, err)
-	assert.NotEqual(t, p.CacheKey(), other.CacheKey(), "another client id is another credential")
+	assert.NotEqual(t, d.StoreKey, other.Describe().StoreKey, "another client id is another credential")
 }
 
 func TestUniqueDescription_IsUniqueAndAtMost255Characters(t *testing.T) {
@@ -81,18 +78,4 @@ func TestUniqueDescription_IsUniqueAndAtMost255Characters(t *testing.T) {
 	assert.Equal(t, 255, len([]rune(long)))
 	assert.True(t, strings.HasPrefix(long, strings.Repeat("漢", 200)))
 	assert.Contains(t, long, " 20240506T070809Z-")
-}
-
-// TestNew_Store_IsRefusedWithWhatToPassInstead: the Cache shares tokens
-// through a Store now; a Store in the Config would be silently unused.
-func TestNew_Store_IsRefusedWithWhatToPassInstead(t *testing.T) {
-	cfg := testConfig("")
-	cfg.Store = store.NewMemory()
-	_, err := New(cfg)
-	require.ErrorIs(t, err, iotauth.ErrBadRequest)
-	assert.Contains(t, err.Error(), "iotauth.NewCache(p, iotauth.WithStore(s))")
-	cfg.Store, cfg.HoldOff = nil, time.Minute
-	_, err = New(cfg)
-	require.ErrorIs(t, err, iotauth.ErrBadRequest)
-	assert.Contains(t, err.Error(), "iotauth.WithHoldOff")
 }

@@ -2,8 +2,12 @@ package cloudstudio
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
@@ -42,6 +46,14 @@ type createResponse struct {
 	Exception *exception
 }
 
+// Token creates a new persistent access token. Every call creates one on
+// the platform: wrap the Provider in iotauth.NewCache, which calls Token
+// only when it holds no token, and pass iotauth.WithStore so that restarts
+// and other processes reuse the stored token instead of creating more.
+func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
+	return p.create(ctx)
+}
+
 // create asks the platform for a new token, with a description of its own
 // (the platform refuses two consecutive creations with the same one).
 func (p *Provider) create(ctx context.Context) (*iotauth.Token, error) {
@@ -52,11 +64,11 @@ func (p *Provider) create(ctx context.Context) (*iotauth.Token, error) {
 	body.Login.Email = p.email
 	body.Login.Password = string(p.password)
 	body.Expiration = int64(p.expiration.Minutes())
-	res, err := p.c.Do(ctx, httpc.Request{Op: opCreate, URL: p.base + createPath, JSON: &body})
+	res, err := p.http.Do(ctx, httpc.Request{Op: opCreate, URL: p.base + createPath, JSON: &body})
 	if err != nil {
 		return nil, err
 	}
-	return parseCreate(p.c, res)
+	return parseCreate(p.http, res)
 }
 
 // parseCreate turns the creation call's answer into a Token: ID is the
@@ -99,4 +111,19 @@ func parseCreate(c *httpc.Client, res *httpc.Response) (*iotauth.Token, error) {
 		IssuedAt:    created,
 		Expiry:      expiry,
 	}, nil
+}
+
+// uniqueDescription makes text unique for one creation, since the platform
+// refuses two consecutive creations with the same description: text, a
+// space, the UTC time and a random suffix, with text shortened so that the
+// whole fits the platform's 255 characters.
+func uniqueDescription(text string, now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	suffix := " " + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	room := maxDescription - utf8.RuneCountInString(suffix)
+	if utf8.RuneCountInString(text) > room {
+		text = string([]rune(text)[:room])
+	}
+	return text + suffix
 }

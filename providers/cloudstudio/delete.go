@@ -20,22 +20,41 @@ type deleteRequest struct {
 	ClientAccessTokenID int64  `json:"clientAccessTokenID"`
 }
 
+// Revoke deletes the given tokens on the platform, usually the one a Cache
+// holds: p.Revoke(ctx, tok) with tok from cache.Token(ctx). A token the
+// platform refuses to delete (it was deleted already, or the account may
+// not delete it) is an *iotauth.Error of kind ErrRevokeRefused with the
+// platform's FaultCode; the first failure is returned. The Provider keeps
+// no token of its own, so Revoke without a token is an ErrBadRequest.
+func (p *Provider) Revoke(ctx context.Context, toks ...*iotauth.Token) error {
+	if len(toks) == 0 {
+		return httpc.Refuse(platform, opDelete, "Revoke needs the token to delete: pass the Cache's current token (cache.Token(ctx))")
+	}
+	var first error
+	for _, t := range toks {
+		if err := p.delete(ctx, t); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // delete deletes t on the platform. A refusal (FaultCode 8001) is an
 // iotauth.ErrRevokeRefused: the token may live on until its expiry.
 func (p *Provider) delete(ctx context.Context, t *iotauth.Token) error {
 	if t == nil || t.AccessToken == "" {
-		return p.refuse(opDelete, "no token to delete")
+		return httpc.Refuse(platform, opDelete, "no token to delete")
 	}
 	id, err := strconv.ParseInt(t.ID, 10, 64)
 	if err != nil || id <= 0 {
-		return p.refuse(opDelete, "the token has no ClientAccessTokenID, which the platform needs to delete it")
+		return httpc.Refuse(platform, opDelete, "the token has no ClientAccessTokenID, which the platform needs to delete it")
 	}
-	res, err := p.c.Do(ctx, httpc.Request{Op: opDelete, URL: p.base + deletePath,
+	res, err := p.http.Do(ctx, httpc.Request{Op: opDelete, URL: p.base + deletePath,
 		JSON: &deleteRequest{AccessToken: t.AccessToken, ClientAccessTokenID: id}})
 	if err != nil {
 		return err
 	}
-	return parseDelete(p.c, res)
+	return parseDelete(p.http, res)
 }
 
 // parseDelete checks the deletion call's answer: HTTP 200 with {} (or an
@@ -49,9 +68,4 @@ func parseDelete(c *httpc.Client, res *httpc.Response) error {
 	}
 	var b map[string]any
 	return c.DecodeJSON(res, &b)
-}
-
-// refuse is a call refused before it was sent.
-func (p *Provider) refuse(op, why string) *iotauth.Error {
-	return &iotauth.Error{Platform: platform, Op: op, Kind: iotauth.ErrBadRequest, Message: why}
 }

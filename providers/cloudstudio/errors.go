@@ -9,9 +9,9 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// doc is the document every row of errorTable cites: Cloud Studio's
-// "持久访问令牌" (persistent access tokens) page, seeds file 002.
-const doc = "Cloud Studio, 持久访问令牌 (002_bce036b512fc1630.txt)"
+// doc is the document every row of errorTable cites, by its title as
+// docs/platforms.md lists it; each row names the section.
+const doc = "Cloud Studio, 持久访问令牌 (persistent access tokens)"
 
 // Keys of errorTable. The platform answers every failure with HTTP 500 and
 // an Exception. Its FaultCode 8001 is documented; refused creations are told

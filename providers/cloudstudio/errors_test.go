@@ -128,7 +128,8 @@ func TestToken_CancelledContext_ReturnsTheContextError(t *testing.T) {
 
 func TestErrorTable_EveryRowCitesTheDocument(t *testing.T) {
 	for _, r := range errorTable {
-		assert.Contains(t, r.Doc, "002_bce036b512fc1630.txt", r.Code)
+		assert.Contains(t, r.Doc, "持久访问令牌", r.Code)
+		assert.NotContains(t, r.Doc, ".txt", "a title and section, not a file name: %s", r.Code)
 		assert.NotNil(t, r.Kind, r.Code)
 	}
 }

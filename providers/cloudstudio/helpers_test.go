@@ -32,7 +32,6 @@ func testConfig(baseURL string) Config {
 		Password:    iotauthtest.CloudStudioPassword,
 		ClientID:    iotauthtest.CloudStudioClientID,
 		Description: "iotauth tests",
-		Logger:      slog.New(slog.DiscardHandler),
 	}
 }
 

@@ -26,7 +26,7 @@ func (p *Provider) LogValue() slog.Value { return p.describe().LogValue() }
 func (c Config) describe() redact.Desc {
 	return redact.Struct("cloudstudio.Config", "BaseURL", redact.URL(c.BaseURL), "Email", c.Email,
 		"Password", redact.Secret(string(c.Password)), "ClientID", redact.Int(c.ClientID), "Description", c.Description,
-		"Expiration", c.Expiration.String(), "QueryToken", redact.Bool(c.QueryToken), "HoldOff", c.HoldOff.String(),
+		"Expiration", c.Expiration.String(), "QueryToken", redact.Bool(c.QueryToken),
 		"AllowInsecureHTTP", redact.Bool(c.AllowInsecureHTTP))
 }
 

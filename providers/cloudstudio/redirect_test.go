@@ -2,7 +2,6 @@ package cloudstudio_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,7 +19,7 @@ func TestCalls_RefuseRedirectsToAnotherOrigin(t *testing.T) {
 	provider := func(t *testing.T, f *redirecttest.Front) *cloudstudio.Provider {
 		p, err := cloudstudio.New(cloudstudio.Config{BaseURL: f.URL, Email: iotauthtest.CloudStudioEmail,
 			Password: iotauthtest.CloudStudioPassword, ClientID: iotauthtest.CloudStudioClientID,
-			Description: "redirect test", HTTPClient: f.Client(), Logger: slog.New(slog.DiscardHandler)})
+			Description: "redirect test", HTTPClient: f.Client()})
 		require.NoError(t, err)
 		return p
 	}

@@ -87,7 +87,7 @@ func TestRefresh_DeleteUnreachable_ReturnsTheNewTokenAndAServerError(t *testing.
 	require.NoError(t, err)
 	// The creation succeeds, the deletion after it meets a 502.
 	calls := 0
-	p.c = newCountingClient(t, srv, func() bool { calls++; return calls == 2 })
+	p.http = newCountingClient(t, srv, func() bool { calls++; return calls == 2 })
 	fresh, err := p.Refresh(context.Background(), old)
 	require.NotNil(t, fresh)
 	require.ErrorIs(t, err, iotauth.ErrServer)

@@ -2,7 +2,6 @@ package mxchip
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 
 	"github.com/iotauth/iotauth"
@@ -24,13 +23,9 @@ type Client struct {
 // tokens to the Provider's host only and recognises MXCHIP's rejections
 // (see TokenRejected) whatever ts is.
 func (p *Provider) NewClient(ts iotauth.TokenSource) *Client {
-	hc := &http.Client{Timeout: httpc.DefaultTimeout}
-	if p.hc != nil {
-		c := *p.hc
-		hc = &c
-	}
+	hc := *p.http.HTTPClient()
 	hc.Transport = iotauth.NewTransport(platformSource{ts, p}, hc.Transport)
-	return &Client{base: p.base, http: httpc.New(Platform, hc, string(p.secret)), ts: ts}
+	return &Client{base: p.base, http: httpc.New(platform, &hc, string(p.secret)), ts: ts}
 }
 
 // platformSource is ts as the Transport should see it on MXCHIP: described
@@ -52,10 +47,4 @@ func (s platformSource) Invalidate(t *iotauth.Token) {
 // (DELETE included), and returns the answer for its parser.
 func (c *Client) do(ctx context.Context, op, method, path string, form url.Values) (*httpc.Response, error) {
 	return c.http.Do(ctx, httpc.Request{Op: op, Method: method, URL: c.base + path, Form: form})
-}
-
-// required is a call refused before it was sent because the platform
-// requires a parameter it was not given.
-func required(op, why string) *iotauth.Error {
-	return &iotauth.Error{Platform: Platform, Op: op, Kind: iotauth.ErrBadRequest, Message: why}
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// Platform is the platform id, as returned by Provider.Platform.
-const Platform = "mxchip"
+// platform is the platform id in errors, logs and store keys.
+const platform = "mxchip"
 
 // DefaultBaseURL is the public MXCHIP (FogCloud) API.
 const DefaultBaseURL = "https://api.fogcloud.io"
@@ -37,7 +37,6 @@ type Provider struct {
 	base     string
 	clientID string
 	secret   iotauth.Secret
-	hc       *http.Client // as configured, possibly nil
 	http     *httpc.Client
 }
 
@@ -45,7 +44,7 @@ type Provider struct {
 // ClientSecret, or a BaseURL that is not an http(s) URL, is an error that
 // names the field.
 func New(cfg Config) (*Provider, error) {
-	f := httpc.Fields{Platform: Platform}
+	f := httpc.Fields{Platform: platform}
 	base, err := f.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL, cfg.AllowInsecureHTTP)
 	if err == nil {
 		err = httpc.First(f.Required("ClientID", cfg.ClientID != ""), f.Required("ClientSecret", !cfg.ClientSecret.IsZero()))
@@ -57,20 +56,9 @@ func New(cfg Config) (*Provider, error) {
 		base:     base,
 		clientID: cfg.ClientID,
 		secret:   cfg.ClientSecret,
-		hc:       cfg.HTTPClient,
-		http:     httpc.New(Platform, cfg.HTTPClient, string(cfg.ClientSecret)),
+		http:     httpc.New(platform, cfg.HTTPClient, string(cfg.ClientSecret)),
 	}, nil
 }
-
-// Platform returns "mxchip".
-func (p *Provider) Platform() string { return Platform }
-
-// CacheKey names the account's token in an iotauth.Store, without the
-// client id in clear.
-func (p *Provider) CacheKey() string { return iotauth.StoreKey(Platform, p.base, p.clientID) }
-
-// Hosts returns the one host the account's tokens may be sent to.
-func (p *Provider) Hosts() []string { return []string{httpc.HostOf(p.base)} }
 
 var (
 	_ iotauth.Describer   = (*Provider)(nil)

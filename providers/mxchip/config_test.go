@@ -35,18 +35,18 @@ func TestNew_EmptyBaseURL_UsesFogCloud(t *testing.T) {
 	p, err := New(Config{ClientID: "id", ClientSecret: "s"})
 	require.NoError(t, err)
 	assert.Equal(t, "https://api.fogcloud.io", p.base)
-	assert.Equal(t, []string{"api.fogcloud.io:443"}, p.Hosts())
-	assert.Equal(t, "mxchip", p.Platform())
+	assert.Equal(t, []string{"https://api.fogcloud.io:443"}, p.Describe().Origins)
+	assert.Equal(t, "mxchip", p.Describe().Name)
 }
 
 func TestNew_BaseURLTrailingSlash_IsTrimmed(t *testing.T) {
 	p, err := New(Config{ClientID: "id", ClientSecret: "s", BaseURL: "http://127.0.0.1:8080/"})
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:8080", p.base)
-	assert.Equal(t, []string{"127.0.0.1:8080"}, p.Hosts())
+	assert.Equal(t, []string{"http://127.0.0.1:8080"}, p.Describe().Origins)
 }
 
-func TestCacheKey_SameAccount_SameKeyWithoutClientIDInClear(t *testing.T) {
+func TestStoreKey_SameAccount_SameKeyWithoutClientIDInClear(t *testing.T) {
 	a, err := New(Config{ClientID: "my-access-key-id", ClientSecret: "s1"})
 	require.NoError(t, err)
 	b, err := New(Config{ClientID: "my-access-key-id", ClientSecret: "s2"})
@@ -56,12 +56,13 @@ func TestCacheKey_SameAccount_SameKeyWithoutClientIDInClear(t *testing.T) {
 	elsewhere, err := New(Config{ClientID: "my-access-key-id", ClientSecret: "s1", BaseURL: "https://api.example.com"})
 	require.NoError(t, err)
 
-	assert.Equal(t, a.CacheKey(), b.CacheKey())
-	assert.Equal(t, iotauth.StoreKey("mxchip", "https://api.fogcloud.io", "my-access-key-id"), a.CacheKey())
-	assert.NotEqual(t, a.CacheKey(), other.CacheKey())
-	assert.NotEqual(t, a.CacheKey(), elsewhere.CacheKey())
-	assert.NotContains(t, a.CacheKey(), "my-access-key-id")
-	assert.NotContains(t, a.CacheKey(), "s1")
+	key := func(p *Provider) string { return p.Describe().StoreKey }
+	assert.Equal(t, key(a), key(b))
+	assert.Equal(t, iotauth.StoreKey("mxchip", "https://api.fogcloud.io", "my-access-key-id"), key(a))
+	assert.NotEqual(t, key(a), key(other))
+	assert.NotEqual(t, key(a), key(elsewhere))
+	assert.NotContains(t, key(a), "my-access-key-id")
+	assert.NotContains(t, key(a), "s1")
 }
 
 func TestConfig_Printed_HidesClientSecret(t *testing.T) {

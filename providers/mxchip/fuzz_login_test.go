@@ -14,7 +14,7 @@ import (
 // crafted mqtthost ("a@b", "a/b") cannot point the device elsewhere.
 // Seeds: the document's create-MQTT-client answer.
 func FuzzMQTTLogin(f *testing.F) {
-	c := httpc.New(Platform, nil)
+	c := httpc.New(platform, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		m, err := parseMQTTClient(c, fuzzResponse("CreateMQTTClient", body))
 		if err != nil {

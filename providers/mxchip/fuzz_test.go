@@ -49,7 +49,7 @@ func failed(t *testing.T, err error, body []byte, noResult bool) bool {
 }
 
 func FuzzParseToken(f *testing.F) {
-	c := httpc.New(Platform, nil)
+	c := httpc.New(platform, nil)
 	now := time.Now()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tok, err := parseToken(c, fuzzResponse("token", body), now)
@@ -63,7 +63,7 @@ func FuzzParseToken(f *testing.F) {
 }
 
 func FuzzParseMQTTClient(f *testing.F) {
-	c := httpc.New(Platform, nil)
+	c := httpc.New(platform, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		mc, err := parseMQTTClient(c, fuzzResponse("CreateMQTTClient", body))
 		if failed(t, err, body, mc == nil) {
@@ -79,7 +79,7 @@ func FuzzParseMQTTClient(f *testing.F) {
 }
 
 func FuzzParseProducts(f *testing.F) {
-	c := httpc.New(Platform, nil)
+	c := httpc.New(platform, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ps, err := parseProducts(c, fuzzResponse("ProductIDs", body))
 		if failed(t, err, body, ps == nil) {
@@ -97,7 +97,7 @@ func FuzzParseProducts(f *testing.F) {
 }
 
 func FuzzDecodeEnvelope(f *testing.F) {
-	c := httpc.New(Platform, nil)
+	c := httpc.New(platform, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		err := decode(c, fuzzResponse("GrantPermission", body), nil)
 		if failed(t, err, body, true) {
@@ -129,7 +129,7 @@ func FuzzTokenRejected(f *testing.F) {
 		if rejected && status != http.StatusUnauthorized {
 			// A rejection must be the envelope the API call would decode
 			// as ErrTokenRejected.
-			err := decode(httpc.New(Platform, nil), &httpc.Response{Status: status, Body: body}, nil)
+			err := decode(httpc.New(platform, nil), &httpc.Response{Status: status, Body: body}, nil)
 			if !errors.Is(err, iotauth.ErrTokenRejected) {
 				t.Fatalf("classified as rejected, decoded as %v", err)
 			}

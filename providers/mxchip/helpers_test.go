@@ -158,7 +158,7 @@ func (f fault) check(t *testing.T, err error, op string) {
 	require.ErrorIs(t, err, f.kind)
 	var ie *iotauth.Error
 	require.ErrorAs(t, err, &ie)
-	assert.Equal(t, Platform, ie.Platform)
+	assert.Equal(t, platform, ie.Platform)
 	assert.Equal(t, op, ie.Op)
 	assert.Equal(t, f.status, ie.HTTPStatus)
 	assert.Equal(t, f.code, ie.Code)

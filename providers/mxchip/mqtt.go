@@ -53,7 +53,7 @@ type mqttClientData struct {
 // registered in the MXCHIP console.
 func (c *Client) CreateMQTTClient(ctx context.Context, appID string) (*MQTTClient, error) {
 	if appID == "" {
-		return nil, required("CreateMQTTClient", "app_id (the application id registered in the MXCHIP console) is required")
+		return nil, httpc.Refuse(platform, "CreateMQTTClient", "app_id (the application id registered in the MXCHIP console) is required")
 	}
 	res, err := c.do(ctx, "CreateMQTTClient", http.MethodPost, mqttClientPath, url.Values{"app_id": {appID}})
 	if err != nil {
@@ -162,5 +162,5 @@ func (m mqttCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
 // application.
 func (m mqttCredential) Describe() iotauth.Platform {
 	account := iotauth.Describe(m.c.ts).StoreKey
-	return iotauth.Platform{Name: Platform, StoreKey: iotauth.StoreKey(Platform, m.c.base, account+"|mqtt-client|"+m.appID)}
+	return iotauth.Platform{Name: platform, StoreKey: iotauth.StoreKey(platform, m.c.base, account+"|mqtt-client|"+m.appID)}
 }

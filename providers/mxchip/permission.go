@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+
+	"github.com/iotauth/iotauth/internal/httpc"
 )
 
 // permissionPath grants (POST) and revokes (DELETE) device permissions.
@@ -23,7 +25,7 @@ func (c *Client) RevokePermission(ctx context.Context, clientID, deviceID string
 
 func (c *Client) permission(ctx context.Context, op, method, clientID, deviceID string) error {
 	if clientID == "" || deviceID == "" {
-		return required(op, "client_id (from CreateMQTTClient) and device_id are both required")
+		return httpc.Refuse(platform, op, "client_id (from CreateMQTTClient) and device_id are both required")
 	}
 	res, err := c.do(ctx, op, method, permissionPath, url.Values{"client_id": {clientID}, "device_id": {deviceID}})
 	if err != nil {

@@ -58,7 +58,7 @@ type Provider struct {
 	secret   iotauth.Secret
 	insecure bool
 	logger   *slog.Logger
-	c        *httpc.Client
+	http     *httpc.Client
 
 	mu   sync.Mutex
 	last *iotauth.Token // the last token obtained, logged out by Close
@@ -89,18 +89,9 @@ func New(cfg Config) (*Provider, error) {
 		secret:   cfg.Secret,
 		insecure: cfg.InsecureSkipVerify,
 		logger:   logger,
-		c:        httpc.New(platform, hc, string(cfg.Secret)),
+		http:     httpc.New(platform, hc, string(cfg.Secret)),
 	}, nil
 }
-
-// Platform returns "oceanconnect".
-func (p *Provider) Platform() string { return platform }
-
-// CacheKey names the application for an iotauth.Store, without the secret.
-func (p *Provider) CacheKey() string { return iotauth.StoreKey(platform, p.base, p.appID) }
-
-// Hosts returns the platform's host:port, the only one that gets the token.
-func (p *Provider) Hosts() []string { return []string{httpc.HostOf(p.base)} }
 
 var (
 	_ iotauth.Describer   = (*Provider)(nil)

@@ -44,23 +44,24 @@ func TestNew_BadBaseURL_IsRefused(t *testing.T) {
 	}
 }
 
-func TestProvider_IdentifiesPlatformHostAndKey(t *testing.T) {
+func TestDescribe_NamesPlatformOriginAndKey(t *testing.T) {
 	p, err := oceanconnect.New(validConfig())
 	require.NoError(t, err)
-	assert.Equal(t, "oceanconnect", p.Platform())
-	assert.Equal(t, []string{"iot.example.com:8743"}, p.Hosts())
-	assert.Equal(t, iotauth.StoreKey("oceanconnect", "https://iot.example.com:8743", "app"), p.CacheKey())
-	assert.NotContains(t, p.CacheKey(), "s3cret")
+	d := p.Describe()
+	assert.Equal(t, "oceanconnect", d.Name)
+	assert.Equal(t, []string{"https://iot.example.com:8743"}, d.Origins)
+	assert.Equal(t, iotauth.StoreKey("oceanconnect", "https://iot.example.com:8743", "app"), d.StoreKey)
+	assert.NotContains(t, d.StoreKey, "s3cret")
 
 	cfg := validConfig()
 	cfg.BaseURL = "https://iot.example.com:8743/"
 	p2, err := oceanconnect.New(cfg)
 	require.NoError(t, err)
-	assert.Equal(t, p.CacheKey(), p2.CacheKey(), "a trailing slash names the same application")
+	assert.Equal(t, d.StoreKey, p2.Describe().StoreKey, "a trailing slash names the same application")
 	cfg.AppID = "other"
 	p3, err := oceanconnect.New(cfg)
 	require.NoError(t, err)
-	assert.NotEqual(t, p.CacheKey(), p3.CacheKey())
+	assert.NotEqual(t, d.StoreKey, p3.Describe().StoreKey)
 }
 
 func TestConfig_PrintsNoSecretOrKeyMaterial(t *testing.T) {

@@ -7,11 +7,12 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// The documents errorTable cites.
+// The documents errorTable cites, by title and section as docs/platforms.md
+// lists them.
 const (
-	docSDK  = "Huawei OceanConnect, Authentication (SDK view, 000_f876dde04b029562.txt), Error Codes"
-	docREST = "Huawei OceanConnect, Authentication (REST view, 001_53cb74a095a0812c.txt), Error Code"
-	docAPI  = "Huawei OceanConnect API reference, northbound error codes"
+	docSDK  = "OceanConnect, Authentication (SDK view, getAuthToken), Error Codes"
+	docREST = "OceanConnect, Authentication (REST view, POST /iocm/app/sec/v1.1.0/login), Error Code"
+	docAPI  = "OceanConnect northbound API reference, error codes"
 	capture = "real-server capture: refreshToken with a bad refresh token, HTTP 401"
 )
 
@@ -41,23 +42,18 @@ type errorBody struct {
 // requestIDHeader carries the platform's request id, when it sends one.
 const requestIDHeader = "X-Request-Id"
 
-// fail builds the error for a refused call: the kind comes from the
-// error_code; an answer without one (an empty body, a gateway's page) is
-// transient.
-func (p *Provider) fail(res *httpc.Response) error {
+// fail builds the error of a refused call from its answer: the kind comes
+// from the error_code; an answer without one (an empty body, a gateway's
+// page) is transient.
+func fail(c *httpc.Client, res *httpc.Response) error {
 	reqID := res.Header.Get(requestIDHeader)
 	if len(bytes.TrimSpace(res.Body)) == 0 {
-		return p.c.Fail(res, httpc.Unknown(res.Status), "", "no error body", reqID)
+		return c.Fail(res, httpc.Unknown(res.Status), "", "no error body", reqID)
 	}
 	var b errorBody
-	if err := p.c.DecodeJSON(res, &b); err != nil {
-		return p.c.Fail(res, httpc.Unknown(res.Status), "", "no platform error body", reqID)
+	if err := c.DecodeJSON(res, &b); err != nil {
+		return c.Fail(res, httpc.Unknown(res.Status), "", "no platform error body", reqID)
 	}
-	return p.failWith(res, b)
-}
-
-// failWith builds the error for a decoded error body.
-func (p *Provider) failWith(res *httpc.Response, b errorBody) error {
 	code := string(b.Code)
-	return p.c.Fail(res, errorTable.Kind(code, res.Status), code, string(b.Desc), res.Header.Get(requestIDHeader))
+	return c.Fail(res, errorTable.Kind(code, res.Status), code, string(b.Desc), reqID)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iotauth/iotauth"
 )
@@ -41,7 +42,7 @@ func FuzzTokenResponse(f *testing.F) {
 		if status < 100 || status > 599 {
 			status = 200
 		}
-		tok, err := p.tokenFrom(response(status, string(body)))
+		tok, err := parseToken(p.http, response(status, string(body)), time.Now())
 		if err != nil {
 			if tok != nil {
 				t.Fatalf("token %v with error %v", tok, err)
@@ -67,7 +68,7 @@ func FuzzErrorResponse(f *testing.F) {
 		if status < 400 || status > 599 {
 			status = 400
 		}
-		err := p.fail(response(status, string(body)))
+		err := fail(p.http, response(status, string(body)))
 		if err == nil {
 			t.Fatal("nil error for a refusal")
 		}

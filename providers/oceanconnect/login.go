@@ -18,7 +18,7 @@ const loginPath = "/iocm/app/sec/v1.1.0/login"
 // a wrong appId or secret (100208), ErrForbidden for a frozen application.
 func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
 	p.warnInsecure()
-	res, err := p.c.Do(ctx, httpc.Request{
+	res, err := p.http.Do(ctx, httpc.Request{
 		Op:     "login",
 		Method: http.MethodPost,
 		URL:    p.base + loginPath,
@@ -27,7 +27,7 @@ func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.tokenFrom(res)
+	return p.keep(parseToken(p.http, res, time.Now()))
 }
 
 // tokenResponse is the answer to a login or a refresh. The documents and
@@ -43,33 +43,36 @@ type tokenResponse struct {
 	errorBody
 }
 
-// tokenFrom turns a login or refresh answer into a token, remembered for
-// Close, or into the platform's error.
-func (p *Provider) tokenFrom(res *httpc.Response) (*iotauth.Token, error) {
+// parseToken turns a login or refresh answer received at now into a token,
+// or into the platform's error.
+func parseToken(c *httpc.Client, res *httpc.Response, now time.Time) (*iotauth.Token, error) {
 	if res.Status < 200 || res.Status > 299 {
-		return nil, p.fail(res)
+		return nil, fail(c, res)
 	}
 	var r tokenResponse
-	if err := p.c.DecodeJSON(res, &r); err != nil {
+	if err := c.DecodeJSON(res, &r); err != nil {
 		return nil, err
 	}
 	if r.AccessToken == "" && r.Code != "" {
-		return nil, p.failWith(res, r.errorBody)
+		return nil, fail(c, res) // an error body with HTTP 2xx
 	}
-	t, err := p.c.BuildToken(res, httpc.TokenFields{
+	return c.BuildToken(res, httpc.TokenFields{
 		AccessToken:  r.AccessToken,
 		TokenType:    r.TokenType,
 		RefreshToken: r.RefreshToken,
 		Scope:        r.Scope,
 		ExpiresIn:    r.ExpiresIn,
-	}, time.Now())
-	if err != nil {
-		return nil, err
+	}, now)
+}
+
+// keep remembers a new token for Close to log out.
+func (p *Provider) keep(t *iotauth.Token, err error) (*iotauth.Token, error) {
+	if err == nil {
+		p.mu.Lock()
+		p.last = t
+		p.mu.Unlock()
 	}
-	p.mu.Lock()
-	p.last = t
-	p.mu.Unlock()
-	return t, nil
+	return t, err
 }
 
 // warnInsecure logs, on every login, that the platform's certificate is not

@@ -28,7 +28,7 @@ func (p *Provider) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), logoutTimeout)
 	defer cancel()
-	res, err := p.c.Do(ctx, httpc.Request{
+	res, err := p.http.Do(ctx, httpc.Request{
 		Op:     "logout",
 		Method: http.MethodPost,
 		URL:    p.base + logoutPath,
@@ -38,7 +38,7 @@ func (p *Provider) Close() error {
 		return err
 	}
 	if res.Status < 200 || res.Status > 299 {
-		return p.fail(res)
+		return fail(p.http, res)
 	}
 	return nil
 }

@@ -29,8 +29,8 @@ func TestTokenFrom_ExpiresIn_AcceptsNumberAndString(t *testing.T) {
 	p := testProvider(t)
 	for _, expiresIn := range []string{`3600`, `"3600"`, `" 3600 "`, `3600.0`} {
 		t.Run(expiresIn, func(t *testing.T) {
-			tok, err := p.tokenFrom(response(200,
-				`{"accessToken":"at","refreshToken":"rt","tokenType":"Bearer ","scope":"default","expiresIn":`+expiresIn+`}`))
+			tok, err := parseToken(p.http, response(200,
+				`{"accessToken":"at","refreshToken":"rt","tokenType":"Bearer ","scope":"default","expiresIn":`+expiresIn+`}`), time.Now())
 			require.NoError(t, err)
 			assert.Equal(t, time.Hour, tok.Expiry.Sub(tok.IssuedAt))
 			assert.Equal(t, "Bearer", tok.TokenType)
@@ -42,7 +42,7 @@ func TestTokenFrom_ExpiresIn_AcceptsNumberAndString(t *testing.T) {
 func TestTokenFrom_TokenTypeVariants_AreCanonicalBearer(t *testing.T) {
 	p := testProvider(t)
 	for _, tt := range []string{`"Bearer "`, `"bearer"`, `" BEARER"`, `""`} {
-		tok, err := p.tokenFrom(response(200, `{"accessToken":"at","expiresIn":"60","tokenType":`+tt+`}`))
+		tok, err := parseToken(p.http, response(200, `{"accessToken":"at","expiresIn":"60","tokenType":`+tt+`}`), time.Now())
 		require.NoError(t, err, tt)
 		assert.Equal(t, "Bearer", tok.Type(), tt)
 	}
@@ -68,7 +68,7 @@ func TestTokenFrom_BadLifetimeOrToken_IsMalformed(t *testing.T) {
 		"lifetime over a century": `{"accessToken":"at","expiresIn":"99999999999"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			tok, err := p.tokenFrom(response(200, body))
+			tok, err := parseToken(p.http, response(200, body), time.Now())
 			assert.Nil(t, tok)
 			require.ErrorIs(t, err, iotauth.ErrMalformedResponse)
 			var e *iotauth.Error
@@ -80,7 +80,7 @@ func TestTokenFrom_BadLifetimeOrToken_IsMalformed(t *testing.T) {
 
 func TestTokenFrom_ErrorBodyWithStatus200_IsThePlatformError(t *testing.T) {
 	p := testProvider(t)
-	_, err := p.tokenFrom(response(200, `{"error_code":"100208","error_desc":"AppId or secret is not right."}`))
+	_, err := parseToken(p.http, response(200, `{"error_code":"100208","error_desc":"AppId or secret is not right."}`), time.Now())
 	require.ErrorIs(t, err, iotauth.ErrInvalidCredentials)
 	var e *iotauth.Error
 	require.True(t, errors.As(err, &e))
@@ -109,7 +109,7 @@ func TestFail_ErrorBodyVariants(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res := response(c.status, c.body)
 			res.Header.Set("X-Request-Id", "req-42")
-			err := p.fail(res)
+			err := fail(p.http, res)
 			require.ErrorIs(t, err, c.kind)
 			var e *iotauth.Error
 			require.True(t, errors.As(err, &e))
@@ -124,7 +124,7 @@ func TestFail_RequestIDHeader_IsKept(t *testing.T) {
 	res := response(500, `{"error_code":"50252","error_desc":"Internal server error."}`)
 	res.Header.Set("X-Request-Id", "req-42")
 	var e *iotauth.Error
-	require.True(t, errors.As(p.fail(res), &e))
+	require.True(t, errors.As(fail(p.http, res), &e))
 	assert.Equal(t, "req-42", e.RequestID)
 	assert.Contains(t, e.Error(), "req-42")
 }

@@ -1,6 +1,8 @@
 package oceanconnect
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/iotauth/iotauth"
@@ -9,8 +11,9 @@ import (
 
 // Describe tells an iotauth Cache and Transport about the platform: tokens go
 // to the configured origin only, with the app_key and Authorization headers
-// (see Authorize), a rejection is what TokenRejected says, and a login kills
-// the application's previous token.
+// (see Authorize), a rejection is what TokenRejected says, a login kills
+// the application's previous token, and the store key names the
+// application by its base URL and appId, without the secret.
 func (p *Provider) Describe() iotauth.Platform {
 	return iotauth.Platform{
 		Name:          platform,
@@ -18,11 +21,52 @@ func (p *Provider) Describe() iotauth.Platform {
 		Header:        p.header,
 		Rejected:      p.TokenRejected,
 		LastTokenOnly: true, // "only the last token obtained is valid"
-		StoreKey:      p.CacheKey(),
+		StoreKey:      iotauth.StoreKey(platform, p.base, p.appID),
 	}
 }
+
+// appKeyHeader names the application on every call. It is sent spelled
+// exactly as the platform documents it, not canonicalized to "App_key":
+// header names are case-insensitive, but some gateways in front of the
+// platform compare them literally.
+const appKeyHeader = "app_key"
 
 // header is the two headers every call but the login carries.
 func (p *Provider) header(t *iotauth.Token) http.Header {
 	return http.Header{appKeyHeader: {p.appID}, "Authorization": {t.Type() + " " + t.AccessToken}}
+}
+
+// Authorize sets the two headers every OceanConnect call but the login
+// wants: "app_key: <appId>" and "Authorization: Bearer <accessToken>".
+func (p *Provider) Authorize(req *http.Request, t *iotauth.Token) error {
+	if t == nil || t.AccessToken == "" {
+		return errors.New("oceanconnect: Authorize: no access token")
+	}
+	req.Header.Del(appKeyHeader)
+	for k, v := range p.header(t) {
+		req.Header[k] = v
+	}
+	return nil
+}
+
+// rejectionPeek is how much of a 403 body TokenRejected reads: error bodies
+// are small.
+const rejectionPeek = 4 << 10
+
+// TokenRejected reports whether resp says the token was rejected: HTTP 401,
+// or HTTP 403 with error_code 1010005 (invalid access token), which is what
+// a token invalidated by a newer login gets. The body is left for the
+// caller to read.
+func (p *Provider) TokenRejected(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return true
+	case http.StatusForbidden:
+		var b errorBody
+		if json.Unmarshal(httpc.PeekBody(resp, rejectionPeek), &b) != nil {
+			return false
+		}
+		return errorTable.Kind(string(b.Code), 0) == iotauth.ErrTokenRejected
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package oceanconnect
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
@@ -32,7 +33,7 @@ func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.To
 		return p.Token(ctx)
 	}
 	p.warnInsecure()
-	res, err := p.c.Do(ctx, httpc.Request{
+	res, err := p.http.Do(ctx, httpc.Request{
 		Op:     "refresh",
 		Method: http.MethodPost,
 		URL:    p.base + refreshPath,
@@ -41,5 +42,5 @@ func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.To
 	if err != nil {
 		return nil, err
 	}
-	return p.tokenFrom(res)
+	return p.keep(parseToken(p.http, res, time.Now()))
 }

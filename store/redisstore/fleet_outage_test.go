@@ -113,7 +113,7 @@ func runOutage(t *testing.T, name string, from, to, run time.Duration, start fun
 		BaseURL: emu.URL, AppID: iotauthtest.OceanConnectAppID, Secret: iotauth.Secret(iotauthtest.OceanConnectSecret),
 	})
 	require.NoError(t, err)
-	f := start(t, "{"+p.CacheKey()+"}:lock")
+	f := start(t, "{"+p.Describe().StoreKey+"}:lock")
 
 	until := time.Now().Add(2*time.Second + run) // worker start-up, then the run
 	w := startWorkers(t, outageWorkers, func(int) []string {

@@ -9,14 +9,6 @@ import (
 	"github.com/iotauth/iotauth"
 )
 
-// Token creates a new persistent access token. Every call creates one on
-// the platform: wrap the Provider in iotauth.NewCache, which calls Token
-// only when it holds no token, and pass iotauth.WithStore so that restarts
-// and other processes reuse the stored token instead of creating more.
-func (p *Provider) Token(ctx context.Context) (*iotauth.Token, error) {
-	return p.create(ctx)
-}
-
 // Refresh rotates old, which is due or was rejected: it creates a new
 // token, then deletes old, so that there is never a moment without a valid
 // one. An expired old token is not deleted.
@@ -40,25 +32,6 @@ func (p *Provider) Refresh(ctx context.Context, old *iotauth.Token) (*iotauth.To
 		return tok, notDeleted(old, err)
 	}
 	return tok, nil
-}
-
-// Revoke deletes the given tokens on the platform, usually the one a Cache
-// holds: p.Revoke(ctx, tok) with tok from cache.Token(ctx). A token the
-// platform refuses to delete (it was deleted already, or the account may
-// not delete it) is an *iotauth.Error of kind ErrRevokeRefused with the
-// platform's FaultCode; the first failure is returned. The Provider keeps
-// no token of its own, so Revoke without a token is an ErrBadRequest.
-func (p *Provider) Revoke(ctx context.Context, toks ...*iotauth.Token) error {
-	if len(toks) == 0 {
-		return p.refuse(opDelete, "Revoke needs the token to delete: pass the Cache's current token (cache.Token(ctx))")
-	}
-	var first error
-	for _, t := range toks {
-		if err := p.delete(ctx, t); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
 }
 
 // notDeleted reports that old outlives its rotation: the delete's

@@ -186,5 +186,5 @@ func TestTransport_OtherHost_GetsNoToken(t *testing.T) {
 	}
 	assert.Empty(t, gotAuth)
 	assert.Empty(t, gotQuery)
-	assert.Equal(t, []string{strings.TrimPrefix(srv.URL, "http://")}, p.Hosts())
+	assert.Equal(t, []string{srv.URL}, p.Describe().Origins)
 }
