@@ -35,8 +35,8 @@ const IoTDAMQTTTolerance = time.Hour
 
 // The documents the emulated IoTDA follows.
 const (
-	iotdaAPIGDoc   = `Huawei Cloud API Gateway FAQ, "Incorrect IAM authentication information" (apig-faq-0003)`
-	iotdaAPIGCodes = `Huawei Cloud API Gateway API Reference, "Error Codes"`
+	iotdaAPIGDoc   = "Huawei Cloud API Gateway FAQ, Incorrect IAM authentication information"
+	iotdaAPIGCodes = "Huawei Cloud API Gateway API Reference, Error Codes"
 )
 
 // iotdaErrorList is every error the IoTDA emulator answers ErrorNext with,
@@ -44,7 +44,7 @@ const (
 var iotdaErrorList = []DocumentedError{
 	{"APIGW.0301", http.StatusUnauthorized, "Incorrect IAM authentication information: token expires", iotdaAPIGDoc},
 	{"APIGW.0308", http.StatusTooManyRequests, "The throttling threshold has been reached: policy user over ratelimit", iotdaAPIGCodes},
-	{"IOTDA.000006", http.StatusBadRequest, "Invalid input data.", `Huawei Cloud IoTDA API Reference, "Error Codes"`},
+	{"IOTDA.000006", http.StatusBadRequest, "Invalid input data.", "Huawei Cloud IoTDA API Reference, Error Codes"},
 }
 
 // iotdaFailBody is the body of an injected 5xx.

@@ -28,8 +28,8 @@ const iamTokensPath = "/v3/auth/tokens"
 
 // The documents the emulated IAM follows.
 const (
-	iamTokenDoc = `Huawei Cloud IAM API Reference, "Obtaining an IAM User Token (Using a Password)" (api-iam/iam_30_0001)`
-	iamLockDoc  = `Huawei Cloud IAM FAQ, "What Should I Do If My Account Is Locked?"`
+	iamTokenDoc = "Huawei Cloud IAM API Reference, Obtaining an IAM User Token (Using a Password)"
+	iamLockDoc  = "Huawei Cloud IAM FAQ, What Should I Do If My Account Is Locked?"
 )
 
 // IAM's documented token lifetime, and its lockout: after iamLockAfter

@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// The rules of a device login, from IoTDA's "Device Connection
-// Authentication" (api-iothub/iot_06_v5_3009) and "Secret Authentication"
-// (devg-iothub/iot_02_0203): the client id is the device id, the device
+// The rules of a device login, from IoTDA's API Reference, Device
+// Connection Authentication, and its developer guide, Secret
+// Authentication: the client id is the device id, the device
 // type (0, a device id), the password signature type (1: the platform
 // checks the timestamp) and the UTC hour YYYYMMDDHH, joined by "_".
 const (
@@ -45,7 +46,7 @@ func DeviceLogin(deviceID string, secret iotauth.Secret, at time.Time) (iotauth.
 		return iotauth.MQTTLogin{}, err
 	}
 	if at.IsZero() {
-		return iotauth.MQTTLogin{}, badRequest(opDeviceLogin, "no time to sign the login at")
+		return iotauth.MQTTLogin{}, httpc.Refuse(platform, opDeviceLogin, "no time to sign the login at")
 	}
 	ts := at.UTC().Format(timestampForm)
 	mac := hmac.New(sha256.New, []byte(ts))
@@ -61,9 +62,9 @@ func DeviceLogin(deviceID string, secret iotauth.Secret, at time.Time) (iotauth.
 func checkDevice(deviceID string, secret iotauth.Secret) error {
 	switch {
 	case !deviceIDForm.MatchString(deviceID):
-		return badRequest(opDeviceLogin, "the device id must be 1 to 128 letters, digits, \"_\" or \"-\", such as {product_id}_{node_id}")
+		return httpc.Refuse(platform, opDeviceLogin, "the device id must be 1 to 128 letters, digits, \"_\" or \"-\", such as {product_id}_{node_id}")
 	case secret.IsZero():
-		return badRequest(opDeviceLogin, "no device secret")
+		return httpc.Refuse(platform, opDeviceLogin, "no device secret")
 	}
 	return nil
 }
@@ -103,13 +104,13 @@ func DeviceSource(d Device) (iotauth.MQTTSource, error) {
 		return nil, err
 	}
 	if !hostForm.MatchString(d.Host) {
-		return nil, badRequest(opDeviceLogin, "the device access host must be a host name or IP address")
+		return nil, httpc.Refuse(platform, opDeviceLogin, "the device access host must be a host name or IP address")
 	}
 	if d.Port == 0 && d.TLSPort == 0 {
 		d.Port, d.TLSPort = DefaultMQTTPort, DefaultMQTTTLSPort
 	}
 	if d.Port < 0 || d.Port > 65535 || d.TLSPort < 0 || d.TLSPort > 65535 {
-		return nil, badRequest(opDeviceLogin, "a port is out of range")
+		return nil, httpc.Refuse(platform, opDeviceLogin, "a port is out of range")
 	}
 	if d.Now == nil {
 		d.Now = time.Now

@@ -7,12 +7,13 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// The documents errorTable cites.
+// The documents errorTable cites, by title and section as docs/platforms.md
+// lists them.
 const (
-	docIAMToken = `Huawei Cloud IAM API Reference, "Obtaining an IAM User Token (Using a Password)" (api-iam/iam_30_0001), Status Codes`
-	docIAMLock  = `Huawei Cloud IAM FAQ, "What Should I Do If My Account Is Locked?"`
-	docAPIG     = `Huawei Cloud API Gateway FAQ, "Incorrect IAM authentication information" (apig-faq-0003)`
-	docAPIGCode = `Huawei Cloud API Gateway API Reference, "Error Codes"`
+	docIAMToken = "Huawei Cloud IAM API Reference, Obtaining an IAM User Token (Using a Password), Status Codes"
+	docIAMLock  = "Huawei Cloud IAM FAQ, What Should I Do If My Account Is Locked?"
+	docAPIG     = "Huawei Cloud API Gateway FAQ, Incorrect IAM authentication information"
+	docAPIGCode = "Huawei Cloud API Gateway API Reference, Error Codes"
 )
 
 // errorTable is the provider's one classification of the platform's error
@@ -83,10 +84,4 @@ func fail(c *httpc.Client, res *httpc.Response) error {
 	}
 	code := b.code()
 	return c.Fail(res, errorTable.Kind(code, res.Status), code, b.message(), reqID)
-}
-
-// badRequest is the error for an argument the platform would refuse,
-// returned before anything is sent.
-func badRequest(op, why string) error {
-	return &iotauth.Error{Platform: platform, Op: op, Kind: iotauth.ErrBadRequest, Message: why}
 }

@@ -48,10 +48,10 @@ func noHeader(*iotauth.Token) http.Header { return nil }
 // header map is modified.
 func (p *Provider) Authorize(req *http.Request, t *iotauth.Token) error {
 	if t == nil || t.AccessToken == "" {
-		return badRequest("authorize", "no token to authorize with")
+		return httpc.Refuse(platform, "authorize", "no token to authorize with")
 	}
 	if req == nil {
-		return badRequest("authorize", "no request to authorize")
+		return httpc.Refuse(platform, "authorize", "no request to authorize")
 	}
 	if !p.signing() {
 		if req.Header == nil {
@@ -80,7 +80,8 @@ func (p *Provider) TokenRejected(resp *http.Response) bool {
 		if json.Unmarshal(httpc.PeekBody(resp, rejectionPeek), &b) != nil {
 			return false
 		}
-		return errorTable.Kind(b.code(), 0) == iotauth.ErrTokenRejected
+		r, ok := errorTable.Rule(b.code())
+		return ok && r.Kind == iotauth.ErrTokenRejected
 	}
 	return false
 }

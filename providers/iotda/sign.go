@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
 	"github.com/iotauth/iotauth/internal/hwsign"
 )
 
@@ -29,11 +30,11 @@ import (
 func Sign(req *http.Request, accessKey string, secretKey iotauth.Secret, at time.Time) error {
 	switch {
 	case req == nil || req.URL == nil:
-		return badRequest("sign", "no request to sign")
+		return httpc.Refuse(platform, "sign", "no request to sign")
 	case !accessKeyForm.MatchString(accessKey):
-		return badRequest("sign", "the access key is not an access key id (letters and digits)")
+		return httpc.Refuse(platform, "sign", "the access key is not an access key id (letters and digits)")
 	case secretKey.IsZero():
-		return badRequest("sign", "no secret key")
+		return httpc.Refuse(platform, "sign", "no secret key")
 	}
 	if req.Header == nil {
 		req.Header = make(http.Header)
@@ -46,8 +47,9 @@ func Sign(req *http.Request, accessKey string, secretKey iotauth.Secret, at time
 	if hash == "" {
 		var err error
 		if hash, err = bodyHash(req); err != nil {
-			return &iotauth.Error{Platform: platform, Op: "sign", Kind: iotauth.ErrBadRequest,
-				Message: "the request body cannot be read", Err: err}
+			e := httpc.Refuse(platform, "sign", "the request body cannot be read")
+			e.Err = err
+			return e
 		}
 	}
 	date := at.UTC().Format(hwsign.DateFormat)
