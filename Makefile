@@ -42,7 +42,7 @@ tidy:
 space := $(subst ,, )
 # ROOT_FORBIDDEN: modules the root module must not require, even for its
 # tests: they belong in the module that needs them.
-ROOT_FORBIDDEN := github.com/spf13/cobra github.com/redis/go-redis github.com/eclipse/paho.mqtt.golang github.com/aliyun/alibaba-cloud-sdk-go go.opentelemetry.io/otel github.com/jarcoal/httpmock
+ROOT_FORBIDDEN := github.com/spf13/cobra github.com/redis/go-redis github.com/eclipse/paho.mqtt.golang github.com/aliyun/alibaba-cloud-sdk-go go.opentelemetry.io/otel github.com/jarcoal/httpmock github.com/huaweicloud/huaweicloud-sdk-go-v3
 
 ## doccheck: fail when an exported identifier of any module has no doc comment.
 doccheck:
