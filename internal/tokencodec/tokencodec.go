@@ -174,10 +174,6 @@ func additionalData(hdr []byte, name string) []byte {
 	return append(append([]byte{}, hdr...), name...)
 }
 
-// Expired is t.ExpiredAt(now), the expiry rule's: such a token is neither
-// stored nor returned by a store. Call t.ExpiredAt directly.
-func Expired(t *iotauth.Token, now time.Time) bool { return t.ExpiredAt(now) }
-
 // Clone returns a copy of t that shares nothing mutable with it, so a store
 // never hands out or keeps a token its caller can still change.
 func Clone(t *iotauth.Token) *iotauth.Token {

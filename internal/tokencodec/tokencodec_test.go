@@ -196,11 +196,3 @@ func TestClone_SharesNoExtraMap(t *testing.T) {
 	assertSameToken(t, fullToken(), orig)
 	assert.Nil(t, Clone(&iotauth.Token{AccessToken: "a"}).Extra)
 }
-
-func TestExpired_ZeroExpiryNeverExpires(t *testing.T) {
-	now := time.Now()
-	assert.False(t, Expired(&iotauth.Token{}, now))
-	assert.False(t, Expired(&iotauth.Token{Expiry: now.Add(time.Second)}, now))
-	assert.True(t, Expired(&iotauth.Token{Expiry: now}, now))
-	assert.True(t, Expired(&iotauth.Token{Expiry: now.Add(-time.Second)}, now))
-}

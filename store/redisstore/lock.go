@@ -20,10 +20,16 @@ const staleLeases = 4
 
 var (
 	// lockScript takes the lock (SET NX PX) for ARGV[1] and returns 1, or
-	// returns 0 when it is held. A held lock whose key has no TTL, or a TTL
-	// beyond ARGV[3] ms, gets a TTL of one lease (ARGV[2] ms): a stale key
-	// cannot lock the fleet out for more than a lease.
+	// returns 0 when it is held. A lock key of another type than a string
+	// is no holder's (an operator's RPUSH): it is replaced. A held lock whose
+	// key has no TTL, or a TTL beyond ARGV[3] ms, gets a TTL of one lease
+	// (ARGV[2] ms): a stale key cannot lock the fleet out for more than a
+	// lease.
 	lockScript = redis.NewScript(`
+local kind = redis.call("TYPE", KEYS[1])["ok"]
+if kind ~= "none" and kind ~= "string" then
+	redis.call("DEL", KEYS[1])
+end
 if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
 	return 1
 end
@@ -34,13 +40,13 @@ end
 return 0`)
 	// renewScript extends the lock only while ARGV[1] owns it.
 	renewScript = redis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
+if redis.call("TYPE", KEYS[1])["ok"] == "string" and redis.call("GET", KEYS[1]) == ARGV[1] then
 	return redis.call("PEXPIRE", KEYS[1], ARGV[2])
 end
 return 0`)
 	// unlockScript deletes the lock only while ARGV[1] owns it.
 	unlockScript = redis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
+if redis.call("TYPE", KEYS[1])["ok"] == "string" and redis.call("GET", KEYS[1]) == ARGV[1] then
 	return redis.call("DEL", KEYS[1])
 end
 return 0`)

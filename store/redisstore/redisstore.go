@@ -19,8 +19,11 @@
 // Every call returns by its context's deadline, even with a client whose
 // ContextTimeoutEnabled is off (the command itself then ends at the client's
 // ReadTimeout). Errors name the operation and Redis's failure, never a
-// token; a stored token that cannot be read is store.ErrCorrupt or
-// store.ErrWrongKey.
+// token; a stored token that cannot be read (garbage, a record cut short or
+// of another format version, a key holding a list or a hash: WRONGTYPE) is
+// store.ErrCorrupt or store.ErrWrongKey, which the Cache takes for a miss.
+// Save replaces a key of any type, and Lock a lock key of another type
+// than a string.
 //
 // # Keys: one credential, one slot
 //
@@ -248,20 +251,31 @@ func (s *Store) Load(ctx context.Context, key string) (*iotauth.Token, error) {
 		}
 		return b, err
 	})
-	if errors.Is(err, redis.Nil) {
+	switch {
+	case errors.Is(err, redis.Nil):
 		return nil, nil
-	}
-	if err != nil {
+	case wrongType(err):
+		// Redis answered: the key holds a list, a hash... Save replaces it.
+		return nil, fmt.Errorf("iotauth: redis store: load: %w: %w", iotauth.ErrCorrupt, err)
+	case err != nil:
 		return nil, s.fail("load", err)
 	}
 	t, err := s.codec.Decode(key, b)
 	if err != nil {
 		return nil, err
 	}
-	if tokencodec.Expired(t, time.Now()) {
+	if t.ExpiredAt(time.Now()) {
 		return nil, nil
 	}
 	return t, nil
+}
+
+// wrongType reports whether err is Redis's answer that a key holds a value
+// of another type than the command needs (a list where a token, a string,
+// is expected). The reply names the type, never the value.
+func wrongType(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
 }
 
 // Save stores t under key with a TTL of its remaining lifetime (none when

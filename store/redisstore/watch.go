@@ -9,7 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/iotauth/iotauth"
-	"github.com/iotauth/iotauth/internal/tokencodec"
 )
 
 // Watch subscribes to the credential's channel and calls fn, on a
@@ -33,7 +32,7 @@ func (s *Store) Watch(ctx context.Context, key string, fn func(*iotauth.Token)) 
 			return
 		}
 		t, err := s.codec.Decode(key, []byte(encoded))
-		if err != nil || tokencodec.Expired(t, time.Now()) {
+		if err != nil || t.ExpiredAt(time.Now()) {
 			return // another key's or a stale token: Load reports those
 		}
 		fn(t)
