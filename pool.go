@@ -353,17 +353,6 @@ func (p *Pool) build1(ctx context.Context, key string) (c *Cache, err error) {
 	return c, nil
 }
 
-// backoff is the delay before retry n (1-based) of a failed load: the
-// Caches' minimum backoff doubling to their maximum, with jitter.
-func (c *cacheConfig) backoff(n int32) time.Duration {
-	d := c.minBackoff
-	for i := int32(1); i < n && d < c.maxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.maxBackoff)
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
-
 // touch stamps pe with the Pool's clock, writing only when it moved.
 func (p *Pool) touch(pe *poolEntry) {
 	w := pe.word.Load()
