@@ -158,7 +158,7 @@ func TestNoExportedTypePrintsASecret(t *testing.T) {
 			return &mxchip.MQTTClient{LoginName: "u", Password: secret, ClientID: "c", Host: "h", Port: 1883}
 		}},
 		{Type: "providers/alimqtt.Config", Value: func(*testing.T) any { return aliConfig() }},
-		{Type: "providers/alimqtt.Client", Value: func(*testing.T) any { return must(alimqtt.New(valid(aliConfig()))) }},
+		{Type: "providers/alimqtt.Provider", Value: func(*testing.T) any { return must(alimqtt.New(valid(aliConfig()))) }},
 		{Type: "providers/alimqtt.tokenSource", Extra: true, Value: func(*testing.T) any {
 			return must(alimqtt.New(valid(aliConfig()))).TokenSource([]string{"t/#"}, alimqtt.ActionRead, time.Hour)
 		}},

@@ -52,7 +52,7 @@ func newEnv(t *testing.T) *env {
 
 var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 
-func (e *env) alibaba(t *testing.T, secret string) *alimqtt.Client {
+func (e *env) alibaba(t *testing.T, secret string) *alimqtt.Provider {
 	t.Helper()
 	c, err := alimqtt.New(alimqtt.Config{
 		Endpoint: e.emu.URL, RegionID: iotauthtest.EmulatorRegion, AccessKeyID: iotauthtest.AlibabaAccessKeyID,
@@ -65,7 +65,7 @@ func (e *env) alibaba(t *testing.T, secret string) *alimqtt.Client {
 
 // shortTokens applies for tokens valid an hour on the platform, which the
 // client believes valid for life, so that the renewal runs every life.
-func shortTokens(c *alimqtt.Client, life time.Duration) iotauth.TokenSource {
+func shortTokens(c *alimqtt.Provider, life time.Duration) iotauth.TokenSource {
 	src := c.TokenSource([]string{"parent/#"}, alimqtt.ActionReadWrite, time.Hour)
 	return iotauth.TokenSourceFunc(func(ctx context.Context) (*iotauth.Token, error) {
 		t, err := src.Token(ctx)

@@ -50,10 +50,10 @@ const (
 
 // Documents the emulated Alibaba Cloud MQTT follows.
 const (
-	alibabaCredDoc   = "Alibaba Cloud MQTT, RegisterDeviceCredential (003_69dca739a96f5aa4.txt), 错误码"
-	alibabaCommonDoc = "Alibaba Cloud OpenAPI 错误代码表 (help.aliyun.com/document_detail/435312.html)"
-	alibabaTokenDoc  = "ApsaraMQ for MQTT:ApplyToken (alibabacloud.com/help/en/apsaramq-for-mqtt/api-token-management-applytoken)"
-	alibabaSTSDoc    = "Alibaba Cloud STS error codes (InvalidSecurityToken.*)"
+	alibabaCredDoc   = "Alibaba Cloud MQTT, RegisterDeviceCredential (一机一密), 错误码"
+	alibabaCommonDoc = "Alibaba Cloud OpenAPI, 错误代码表 (common error codes)"
+	alibabaTokenDoc  = "ApsaraMQ for MQTT:ApplyToken, request parameters"
+	alibabaSTSDoc    = "Alibaba Cloud STS, error codes"
 )
 
 // alibabaErrorList is every error the emulator answers, with the HTTP status

@@ -241,6 +241,7 @@ func TestAlibaba_ErrorNext_AnswersEveryDocumentedCodeWithItsStatusAndBody(t *tes
 		assert.Equal(t, d.Code, a.Code)
 		assert.Equal(t, d.Message, a.Message, d.Code)
 		assert.NotEmpty(t, d.Doc, d.Code)
+		assert.NotContains(t, d.Doc, ".txt", "a title and section, not a file name: %s", d.Code)
 	}
 	assert.Equal(t, http.StatusOK, alibabaDo(t, srv, http.MethodPost, registerParams("GID_test@@@1"), iotauthtest.AlibabaAccessKeySecret).Status)
 }

@@ -41,7 +41,7 @@ func newEnv(t *testing.T) *env {
 // goroutine outlives a test.
 var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 
-func (e *env) alibaba(t *testing.T, secret string) *alimqtt.Client {
+func (e *env) alibaba(t *testing.T, secret string) *alimqtt.Provider {
 	t.Helper()
 	c, err := alimqtt.New(alimqtt.Config{
 		Endpoint: e.emu.URL, RegionID: iotauthtest.EmulatorRegion, AccessKeyID: iotauthtest.AlibabaAccessKeyID,
@@ -63,7 +63,7 @@ func (e *env) mxchip(t *testing.T) *mxchip.Client {
 // shortTokens applies for tokens valid an hour on the platform, which the
 // client believes valid for life: the renewal runs every life, and a token
 // the broker is told to expire has been replaced already.
-func shortTokens(c *alimqtt.Client, actions string, life time.Duration, resources ...string) iotauth.TokenSource {
+func shortTokens(c *alimqtt.Provider, actions string, life time.Duration, resources ...string) iotauth.TokenSource {
 	src := c.TokenSource(resources, actions, time.Hour)
 	return iotauth.TokenSourceFunc(func(ctx context.Context) (*iotauth.Token, error) {
 		t, err := src.Token(ctx)

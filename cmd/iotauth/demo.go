@@ -367,7 +367,7 @@ func (d *demo) badPassword() error {
 
 // deviceCredential registers an Alibaba device credential and turns it into
 // an MQTT login the broker accepts.
-func (d *demo) deviceCredential(ali *alimqtt.Client) error {
+func (d *demo) deviceCredential(ali *alimqtt.Provider) error {
 	cred, err := ali.DeviceCredential(d.ctx, demoDevice)
 	if err != nil {
 		return err

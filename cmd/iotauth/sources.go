@@ -177,7 +177,7 @@ func (s *settings) cloudStudio() (*cloudstudio.Provider, error) {
 	return p, nil
 }
 
-func (s *settings) aliMQTT() (*alimqtt.Client, error) {
+func (s *settings) aliMQTT() (*alimqtt.Provider, error) {
 	region, err := s.need("region_id")
 	if err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func (s *settings) aliMQTT() (*alimqtt.Client, error) {
 
 // aliTokenSource is the source of Alibaba MQTT tokens for the configured
 // resources, actions and lifetime.
-func (s *settings) aliTokenSource(c *alimqtt.Client) (iotauth.TokenSource, error) {
+func (s *settings) aliTokenSource(c *alimqtt.Provider) (iotauth.TokenSource, error) {
 	res, err := s.need("resources")
 	if err != nil {
 		return nil, err

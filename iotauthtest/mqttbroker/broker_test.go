@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type env struct {
 	emu *iotauthtest.Server
 	b   *mqttbroker.Broker
-	ali *alimqtt.Client
+	ali *alimqtt.Provider
 }
 
 func start(t *testing.T) *env {

@@ -11,10 +11,10 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
-// Platform is the platform id in errors, logs and store keys.
-const Platform = "alimqtt"
+// platform is the platform id in errors, logs and store keys.
+const platform = "alimqtt"
 
-// APIVersion is the onsmqtt OpenAPI version the client speaks.
+// APIVersion is the onsmqtt OpenAPI version the provider speaks.
 const APIVersion = "2020-04-20"
 
 // The MQTT broker ports of an instance, the defaults of Config.MQTTPort and
@@ -58,9 +58,11 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
-// Client calls the onsmqtt OpenAPI of one instance with one AccessKey.
+// Provider calls the onsmqtt OpenAPI of one instance with one AccessKey and
+// derives the MQTT logins of its devices: device credentials
+// (DeviceCredential), tokens (TokenSource) and signatures (SignatureLogin).
 // It is safe for concurrent use.
-type Client struct {
+type Provider struct {
 	cfg  Config
 	base string
 	http *httpc.Client
@@ -88,10 +90,10 @@ var (
 // maxClientID is the longest client id the platform accepts.
 const maxClientID = 64
 
-// New validates cfg and returns a Client. Its error, an
+// New validates cfg and returns its Provider. Its error, an
 // iotauth.ErrBadRequest, names the first missing or invalid field.
-func New(cfg Config) (*Client, error) {
-	f := httpc.Fields{Platform: Platform}
+func New(cfg Config) (*Provider, error) {
+	f := httpc.Fields{Platform: platform}
 	err := httpc.First(
 		f.Required("RegionID", cfg.RegionID != ""),
 		f.Match("RegionID", cfg.RegionID, regionIDForm, `a region id such as "cn-hangzhou"`),
@@ -123,10 +125,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MQTTHost == "" {
 		cfg.MQTTHost = cfg.InstanceID + ".mqtt.aliyuncs.com"
 	}
-	return &Client{
+	return &Provider{
 		cfg:    cfg,
 		base:   base,
-		http:   httpc.New(Platform, cfg.HTTPClient, string(cfg.AccessKeySecret), string(cfg.SecurityToken)),
+		http:   httpc.New(platform, cfg.HTTPClient, string(cfg.AccessKeySecret), string(cfg.SecurityToken)),
 		creds:  map[string]*DeviceCredential{},
 		flight: map[string]*credentialFlight{},
 	}, nil
@@ -137,7 +139,7 @@ func New(cfg Config) (*Client, error) {
 // (without quoting the id).
 func checkClientID(op, id string) error {
 	if why := clientIDRule(id); why != "" {
-		return badRequest(op, "client id "+why+" (ApsaraMQ for MQTT limits: GroupID@@@DeviceID, at most 64 characters)")
+		return httpc.Refuse(platform, op, "client id "+why+" (ApsaraMQ for MQTT limits: GroupID@@@DeviceID, at most 64 characters)")
 	}
 	return nil
 }
@@ -167,14 +169,5 @@ func clientIDRule(id string) string {
 // minGroupID is the shortest Group ID the platform accepts.
 const minGroupID = 7
 
-// Platform returns "alimqtt".
-func (c *Client) Platform() string { return Platform }
-
-// CacheKey names the account and instance for an iotauth.Store, without
-// secrets.
-func (c *Client) CacheKey() string {
-	return iotauth.StoreKey(Platform, c.base, c.cfg.AccessKeyID+"|"+c.cfg.InstanceID)
-}
-
-// Hosts is the OpenAPI host the AccessKey signs calls for.
-func (c *Client) Hosts() []string { return []string{httpc.HostOf(c.base)} }
+// validPort accepts a Config port: -1 (none), 0 (default) or a port number.
+func validPort(p int) bool { return p >= -1 && p <= 65535 }

@@ -8,13 +8,13 @@
 //
 //   - device credential: each device has its own DeviceAccessKeyId and
 //     secret, registered once with RegisterDeviceCredential;
-//     (*Client).DeviceCredential registers it if absent, and
+//     (*Provider).DeviceCredential registers it if absent, and
 //     (*DeviceCredential).MQTTLogin derives the login;
 //   - signature: the account's AccessKey signs the client id,
-//     (*Client).SignatureLogin;
+//     (*Provider).SignatureLogin;
 //   - token: the server applies for a token limited to some topics and
-//     actions and hands it to the device, (*Client).TokenSource and
-//     (*Client).TokenLogin; wrap the source in iotauth.NewCache to renew the
+//     actions and hands it to the device, (*Provider).TokenSource and
+//     (*Provider).TokenLogin; wrap the source in iotauth.NewCache to renew the
 //     token ahead of its ExpireTime.
 //
 // For MQTT clients that reconnect and must renew tokens on a live

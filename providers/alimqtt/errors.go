@@ -15,11 +15,12 @@ const (
 	CodeDeviceCredentialNumExceed = "DeviceCredentialNumExceed"
 )
 
-// The documents errorTable cites.
+// The documents errorTable cites, by title and section as docs/platforms.md
+// lists them.
 const (
-	docCred   = "Alibaba Cloud MQTT, RegisterDeviceCredential (003_69dca739a96f5aa4.txt), 错误码"
-	docCommon = "Alibaba Cloud OpenAPI 错误代码表 (help.aliyun.com/document_detail/435312.html)"
-	docSTS    = "Alibaba Cloud STS: InvalidSecurityToken.* and MissingSecurityToken"
+	docCred   = "Alibaba Cloud MQTT, RegisterDeviceCredential (一机一密), 错误码"
+	docCommon = "Alibaba Cloud OpenAPI, 错误代码表 (common error codes)"
+	docSTS    = "Alibaba Cloud STS, error codes"
 )
 
 // errorTable is the provider's one classification of the platform's error
@@ -32,8 +33,8 @@ var errorTable = httpc.Table{
 	{Code: "InvalidAccessKeyId*", Kind: iotauth.ErrInvalidCredentials, Doc: docCommon + ": 400 InvalidAccessKeyId.NotFound"},
 	{Code: "SignatureDoesNotMatch", Kind: iotauth.ErrInvalidCredentials, Doc: docCommon + ": 403 SignatureDoesNotMatch"},
 	{Code: "CheckAccountInfoFailed", Kind: iotauth.ErrInvalidCredentials, Doc: docCred + ": 400 CheckAccountInfoFailed (STS token)"},
-	{Code: "InvalidSecurityToken*", Kind: iotauth.ErrInvalidCredentials, Doc: docSTS},
-	{Code: "MissingSecurityToken", Kind: iotauth.ErrInvalidCredentials, Doc: docSTS},
+	{Code: "InvalidSecurityToken*", Kind: iotauth.ErrInvalidCredentials, Doc: docSTS + ": InvalidSecurityToken.*"},
+	{Code: "MissingSecurityToken", Kind: iotauth.ErrInvalidCredentials, Doc: docSTS + ": MissingSecurityToken"},
 	{Code: "InstancePermissionCheckFailed", Kind: iotauth.ErrForbidden, Doc: docCred + ": 400 InstancePermissionCheckFailed"},
 	{Code: "PermissionCheckFailed", Kind: iotauth.ErrForbidden, Doc: docCred + ": 400 PermissionCheckFailed"},
 	{Code: "Forbidden*", Kind: iotauth.ErrForbidden, Doc: docCommon + ": 403 Forbidden, Forbidden.RiskControl"},
@@ -57,20 +58,22 @@ type errorBody struct {
 	Recommend string           `json:"Recommend"`
 }
 
-// fail turns an HTTP error answer into an *iotauth.Error. An answer that is
-// not the documented JSON error body (a gateway's HTML page) is transient.
-func (c *Client) fail(res *httpc.Response) error {
+// fail builds the error of a refused call from its answer: the table
+// classifies the platform's Code, and the error keeps it and the RequestId.
+// An answer that is not the documented JSON error body (a gateway's HTML
+// page) is transient.
+func fail(c *httpc.Client, res *httpc.Response) error {
 	var body errorBody
-	if err := c.http.DecodeJSON(res, &body); err != nil || body.Code == "" {
+	if err := c.DecodeJSON(res, &body); err != nil || body.Code == "" {
 		var e *iotauth.Error
 		msg := "no platform error body"
 		if errors.As(err, &e) {
 			msg = e.Message
 		}
-		return c.http.Fail(res, httpc.Unknown(res.Status), "", msg, body.RequestID)
+		return c.Fail(res, httpc.Unknown(res.Status), "", msg, body.RequestID)
 	}
 	code := string(body.Code)
-	return c.http.Fail(res, errorTable.Kind(code, res.Status), code, body.Message, body.RequestID)
+	return c.Fail(res, errorTable.Kind(code, res.Status), code, body.Message, body.RequestID)
 }
 
 // hasCode reports whether err is a platform error with this code.

@@ -13,7 +13,7 @@ import (
 
 // A device gets its own credential, registered on first use, and connects
 // to the broker with the login derived from it.
-func ExampleClient_DeviceCredential() {
+func ExampleProvider_DeviceCredential() {
 	srv := iotauthtest.NewServer() // the emulated platform
 	defer srv.Close()
 
@@ -46,7 +46,7 @@ func ExampleClient_DeviceCredential() {
 // A server applies for a token limited to some topics and hands the
 // device a token-mode login; the Cache renews the token ahead of its
 // ExpireTime.
-func ExampleClient_TokenSource() {
+func ExampleProvider_TokenSource() {
 	srv := iotauthtest.NewServer()
 	defer srv.Close()
 

@@ -19,7 +19,7 @@ import (
 func FuzzDecodeTokenStatus(f *testing.F) {
 	c := fuzzClient()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, err := c.decodeTokenStatus(fuzzResponse("QueryToken", 200, body))
+		_, err := parseTokenStatus(c.http, fuzzResponse("QueryToken", 200, body))
 		if err != nil {
 			requireTyped(t, err)
 		}

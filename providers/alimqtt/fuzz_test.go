@@ -3,6 +3,7 @@ package alimqtt
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 // Seeds are in testdata/fuzz/<FuzzName>/, taken from the platform's
 // documented answers.
 
-func fuzzClient() *Client {
+func fuzzClient() *Provider {
 	c, err := New(Config{RegionID: "cn-hangzhou", AccessKeyID: "id", AccessKeySecret: "s", InstanceID: "post-cn-0pp12gl0000"})
 	if err != nil {
 		panic(err)
@@ -39,7 +40,7 @@ func requireTyped(t *testing.T, err error) {
 func FuzzDecodeCredential(f *testing.F) {
 	c := fuzzClient()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		cred, err := c.decodeCredential(fuzzResponse("GetDeviceCredential", 200, body), "GID_test@@@test")
+		cred, err := parseCredential(c.http, fuzzResponse("GetDeviceCredential", 200, body), "GID_test@@@test", c.cfg.InstanceID, c.broker())
 		if err != nil {
 			requireTyped(t, err)
 			if cred != nil {
@@ -64,7 +65,7 @@ func FuzzDecodeCredential(f *testing.F) {
 func FuzzDecodeToken(f *testing.F) {
 	c := fuzzClient()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		tok, err := c.decodeToken(fuzzResponse("ApplyToken", 200, body))
+		tok, err := parseToken(c.http, fuzzResponse("ApplyToken", 200, body))
 		if err != nil {
 			requireTyped(t, err)
 			return
@@ -72,7 +73,7 @@ func FuzzDecodeToken(f *testing.F) {
 		if tok == "" {
 			t.Fatal("empty token without an error")
 		}
-		if _, err := c.decodeTokenStatus(fuzzResponse("QueryToken", 200, body)); err != nil {
+		if _, err := parseTokenStatus(c.http, fuzzResponse("QueryToken", 200, body)); err != nil {
 			requireTyped(t, err)
 		}
 	})
@@ -86,7 +87,7 @@ func FuzzErrorBody(f *testing.F) {
 		if status < 300 || status > 599 {
 			status = 400 + (status&0x7fffffff)%200
 		}
-		err := c.fail(fuzzResponse("RegisterDeviceCredential", status, body))
+		err := fail(c.http, fuzzResponse("RegisterDeviceCredential", status, body))
 		requireTyped(t, err)
 	})
 }
@@ -95,6 +96,9 @@ func TestErrorTable_EveryRowCitesItsDocument(t *testing.T) {
 	for _, r := range errorTable {
 		if r.Doc == "" || r.Kind == nil {
 			t.Errorf("row %s: no document or no kind", r.Code)
+		}
+		if strings.Contains(r.Doc, ".txt") || !strings.Contains(r.Doc, ", ") {
+			t.Errorf("row %s: cite a document's title and section, not a file: %s", r.Code, r.Doc)
 		}
 	}
 }

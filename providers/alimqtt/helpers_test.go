@@ -17,7 +17,7 @@ import (
 const testRegion = "cn-hangzhou"
 
 // emulated returns a client of the emulated account and the emulator.
-func emulated(t *testing.T, opts ...iotauthtest.Option) (*alimqtt.Client, *iotauthtest.Server) {
+func emulated(t *testing.T, opts ...iotauthtest.Option) (*alimqtt.Provider, *iotauthtest.Server) {
 	t.Helper()
 	srv := iotauthtest.NewServer(opts...)
 	t.Cleanup(srv.Close)
@@ -25,7 +25,7 @@ func emulated(t *testing.T, opts ...iotauthtest.Option) (*alimqtt.Client, *iotau
 }
 
 // emulatedWith returns a client of srv with cfg changed by edit.
-func emulatedWith(t *testing.T, srv *iotauthtest.Server, edit func(*alimqtt.Config)) *alimqtt.Client {
+func emulatedWith(t *testing.T, srv *iotauthtest.Server, edit func(*alimqtt.Config)) *alimqtt.Provider {
 	t.Helper()
 	cfg := alimqtt.Config{
 		RegionID:        testRegion,
@@ -43,7 +43,7 @@ func emulatedWith(t *testing.T, srv *iotauthtest.Server, edit func(*alimqtt.Conf
 
 // mocked returns a client whose calls go to a mock transport at the
 // default endpoint.
-func mocked(t *testing.T, edit func(*alimqtt.Config)) (*alimqtt.Client, *stubhttp.Transport) {
+func mocked(t *testing.T, edit func(*alimqtt.Config)) (*alimqtt.Provider, *stubhttp.Transport) {
 	t.Helper()
 	mt := stubhttp.New()
 	cfg := alimqtt.Config{

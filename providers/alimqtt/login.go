@@ -36,16 +36,16 @@ func (d *DeviceCredential) MQTTLogin() iotauth.MQTTLogin {
 // (Config's MQTTHost and ports), for trusted servers that hold the
 // AccessKey; see the package function SignatureLogin. A client id the
 // broker refuses is an iotauth.ErrBadRequest naming the rule.
-func (c *Client) SignatureLogin(clientID string) (iotauth.MQTTLogin, error) {
+func (p *Provider) SignatureLogin(clientID string) (iotauth.MQTTLogin, error) {
 	if err := checkClientID(opLogin, clientID); err != nil {
 		return iotauth.MQTTLogin{}, err
 	}
-	return c.signatureLogin(clientID), nil
+	return p.signatureLogin(clientID), nil
 }
 
 // signatureLogin is SignatureLogin of a client id already checked.
-func (c *Client) signatureLogin(clientID string) iotauth.MQTTLogin {
-	return signatureLogin(c.broker(), c.cfg.AccessKeyID, c.cfg.AccessKeySecret, c.cfg.InstanceID, clientID)
+func (p *Provider) signatureLogin(clientID string) iotauth.MQTTLogin {
+	return signatureLogin(p.broker(), p.cfg.AccessKeyID, p.cfg.AccessKeySecret, p.cfg.InstanceID, clientID)
 }
 
 // SignatureLogin is the signature mode login: username
@@ -58,7 +58,7 @@ func (c *Client) signatureLogin(clientID string) iotauth.MQTTLogin {
 func SignatureLogin(accessKeyID string, accessKeySecret iotauth.Secret, instanceID, clientID string) (iotauth.MQTTLogin, error) {
 	err := checkAccount(accessKeyID, instanceID)
 	if err == nil && accessKeySecret.IsZero() {
-		err = badRequest(opLogin, "no AccessKey secret")
+		err = httpc.Refuse(platform, opLogin, "no AccessKey secret")
 	}
 	if err == nil {
 		err = checkClientID(opLogin, clientID)
@@ -76,11 +76,11 @@ func signatureLogin(b broker, accessKeyID string, secret iotauth.Secret, instanc
 // TokenLogin is the token mode login on the instance's broker (Config's
 // MQTTHost and ports); see the package function TokenLogin, whose rules it
 // follows.
-func (c *Client) TokenLogin(clientID string, tokens ...*iotauth.Token) (iotauth.MQTTLogin, error) {
+func (p *Provider) TokenLogin(clientID string, tokens ...*iotauth.Token) (iotauth.MQTTLogin, error) {
 	if err := checkClientID(opLogin, clientID); err != nil {
 		return iotauth.MQTTLogin{}, err
 	}
-	return tokenLogin(c.broker(), c.cfg.AccessKeyID, c.cfg.InstanceID, clientID, tokens)
+	return tokenLogin(p.broker(), p.cfg.AccessKeyID, p.cfg.InstanceID, clientID, tokens)
 }
 
 // TokenLogin is the token mode login, for devices that get tokens from a
@@ -124,7 +124,7 @@ const opLogin = "mqtt login"
 // checkAccount refuses an AccessKey or instance id outside its documented
 // form (see New), which would put another account's name in a user name.
 func checkAccount(accessKeyID, instanceID string) error {
-	f := httpc.Fields{Platform: Platform}
+	f := httpc.Fields{Platform: platform}
 	return httpc.First(
 		f.Match("AccessKeyID", accessKeyID, accessKeyIDForm, "an AccessKey id (letters, digits, dots)"),
 		f.Match("InstanceID", instanceID, instanceIDForm, `an instance id such as "post-cn-0pp12gl0000"`),
@@ -149,7 +149,7 @@ func PasswordType(actions string) (string, error) {
 // refused token breaks.
 func tokenPassword(tokens []*iotauth.Token) (string, time.Time, error) {
 	if len(tokens) == 0 {
-		return "", time.Time{}, badRequest(opLogin, "no token")
+		return "", time.Time{}, httpc.Refuse(platform, opLogin, "no token")
 	}
 	var (
 		byType = map[string]string{}
@@ -157,14 +157,14 @@ func tokenPassword(tokens []*iotauth.Token) (string, time.Time, error) {
 	)
 	for _, t := range tokens {
 		if t == nil || t.AccessToken == "" {
-			return "", time.Time{}, badRequest(opLogin, "a token is nil or has no access token")
+			return "", time.Time{}, httpc.Refuse(platform, opLogin, "a token is nil or has no access token")
 		}
 		typ, err := PasswordType(t.Scope)
 		if err != nil {
-			return "", time.Time{}, badRequest(opLogin, `a token's Scope is not "R", "W" or "R,W"`)
+			return "", time.Time{}, httpc.Refuse(platform, opLogin, `a token's Scope is not "R", "W" or "R,W"`)
 		}
 		if _, dup := byType[typ]; dup {
-			return "", time.Time{}, badRequest(opLogin, "two tokens of type "+typ+"; a client holds one per type")
+			return "", time.Time{}, httpc.Refuse(platform, opLogin, "two tokens of type "+typ+"; a client holds one per type")
 		}
 		byType[typ] = t.AccessToken
 		if !t.Expiry.IsZero() && (expiry.IsZero() || t.Expiry.Before(expiry)) {
@@ -187,8 +187,8 @@ type broker struct {
 }
 
 // broker returns the configured broker; a port of -1 is "none" (0 in a login).
-func (c *Client) broker() broker {
-	return broker{host: c.cfg.MQTTHost, port: orDefault(c.cfg.MQTTPort, MQTTPort), tlsPort: orDefault(c.cfg.MQTTTLSPort, MQTTTLSPort)}
+func (p *Provider) broker() broker {
+	return broker{host: p.cfg.MQTTHost, port: orDefault(p.cfg.MQTTPort, MQTTPort), tlsPort: orDefault(p.cfg.MQTTTLSPort, MQTTTLSPort)}
 }
 
 func defaultBroker(instanceID string) broker {
@@ -204,9 +204,6 @@ func orDefault(port, def int) int {
 	}
 	return port
 }
-
-// validPort accepts a Config port: -1 (none), 0 (default) or a port number.
-func validPort(p int) bool { return p >= -1 && p <= 65535 }
 
 func (b broker) login(clientID, username, password string) iotauth.MQTTLogin {
 	return iotauth.MQTTLogin{Host: b.host, Port: b.port, TLSPort: b.tlsPort, ClientID: clientID,

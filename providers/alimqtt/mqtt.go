@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
 )
 
 // The system topics of token mode, from "Client operations in token-based
@@ -42,17 +43,17 @@ type tokenUpload struct {
 // MQTTLogin fails with iotauth.ErrInvalidCredentials for the Cache's
 // hold-off (5 minutes, or WithHoldOff in opts) instead of offering it
 // again. opts configure the source's Cache (see iotauth.NewMQTTSource).
-func (c *Client) SignatureSource(clientID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
-	return iotauth.NewMQTTSource(signatureCredential{c, clientID}, opts...)
+func (p *Provider) SignatureSource(clientID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
+	return iotauth.NewMQTTSource(signatureCredential{p, clientID}, opts...)
 }
 
 type signatureCredential struct {
-	c        *Client
+	p        *Provider
 	clientID string
 }
 
 func (s signatureCredential) MQTTCredential(context.Context, bool) (*iotauth.Token, error) {
-	l, err := s.c.SignatureLogin(s.clientID)
+	l, err := s.p.SignatureLogin(s.clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +61,7 @@ func (s signatureCredential) MQTTCredential(context.Context, bool) (*iotauth.Tok
 }
 
 func (s signatureCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
-	l := s.c.signatureLogin(s.clientID)
+	l := s.p.signatureLogin(s.clientID)
 	l.Password = iotauth.Secret(t.AccessToken)
 	return l
 }
@@ -68,7 +69,7 @@ func (s signatureCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
 // Describe names the platform, and the login in a Store: under the account,
 // instance and client id.
 func (s signatureCredential) Describe() iotauth.Platform {
-	return iotauth.Platform{Name: Platform, StoreKey: s.c.storeKey("signature|" + s.clientID)}
+	return iotauth.Platform{Name: platform, StoreKey: s.p.storeKey("signature|" + s.clientID)}
 }
 
 // DeviceCredentialSource is the device-credential mode login of clientID as
@@ -79,12 +80,12 @@ func (s signatureCredential) Describe() iotauth.Platform {
 // still gives the refused one, MQTTLogin fails with
 // iotauth.ErrInvalidCredentials for the Cache's hold-off. opts configure the
 // source's Cache (see iotauth.NewMQTTSource).
-func (c *Client) DeviceCredentialSource(clientID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
-	return iotauth.NewMQTTSource(deviceCredential{c, clientID}, opts...)
+func (p *Provider) DeviceCredentialSource(clientID string, opts ...iotauth.CacheOption) iotauth.MQTTSource {
+	return iotauth.NewMQTTSource(deviceCredential{p, clientID}, opts...)
 }
 
 type deviceCredential struct {
-	c        *Client
+	p        *Provider
 	clientID string
 }
 
@@ -92,9 +93,9 @@ const extraKeyID = "device_access_key_id"
 
 func (d deviceCredential) MQTTCredential(ctx context.Context, afresh bool) (*iotauth.Token, error) {
 	if afresh {
-		d.c.forget(d.clientID)
+		d.p.forget(d.clientID)
 	}
-	cred, err := d.c.DeviceCredential(ctx, d.clientID)
+	cred, err := d.p.DeviceCredential(ctx, d.clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -103,15 +104,15 @@ func (d deviceCredential) MQTTCredential(ctx context.Context, afresh bool) (*iot
 }
 
 func (d deviceCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
-	return (&DeviceCredential{ClientID: d.clientID, InstanceID: d.c.cfg.InstanceID,
+	return (&DeviceCredential{ClientID: d.clientID, InstanceID: d.p.cfg.InstanceID,
 		DeviceAccessKeyID: t.Extra[extraKeyID], DeviceAccessKeySecret: iotauth.Secret(t.AccessToken),
-		broker: d.c.broker()}).MQTTLogin()
+		broker: d.p.broker()}).MQTTLogin()
 }
 
 // Describe names the platform, and the device's credential in a Store:
 // under the account, instance and client id.
 func (d deviceCredential) Describe() iotauth.Platform {
-	return iotauth.Platform{Name: Platform, StoreKey: d.c.storeKey("device-credential|" + d.clientID)}
+	return iotauth.Platform{Name: platform, StoreKey: d.p.storeKey("device-credential|" + d.clientID)}
 }
 
 // TokenMQTTSource is the token mode login of clientID as an
@@ -123,12 +124,12 @@ func (d deviceCredential) Describe() iotauth.Platform {
 //
 // The source is an iotauth.MQTTRenewer: an MQTT adapter uploads the renewed
 // tokens on the live connection ($SYS/uploadToken) before they expire.
-func (c *Client) TokenMQTTSource(clientID string, tokens ...iotauth.TokenSource) iotauth.MQTTSource {
-	return &tokenMQTTSource{c: c, clientID: clientID, sources: append([]iotauth.TokenSource(nil), tokens...)}
+func (p *Provider) TokenMQTTSource(clientID string, tokens ...iotauth.TokenSource) iotauth.MQTTSource {
+	return &tokenMQTTSource{p: p, clientID: clientID, sources: append([]iotauth.TokenSource(nil), tokens...)}
 }
 
 type tokenMQTTSource struct {
-	c        *Client
+	p        *Provider
 	clientID string
 	sources  []iotauth.TokenSource
 
@@ -139,12 +140,12 @@ type tokenMQTTSource struct {
 
 func (s *tokenMQTTSource) MQTTLogin(ctx context.Context) (iotauth.MQTTLogin, error) {
 	if len(s.sources) == 0 {
-		return iotauth.MQTTLogin{}, badRequest("mqtt login", "no token source")
+		return iotauth.MQTTLogin{}, httpc.Refuse(platform, "mqtt login", "no token source")
 	}
 	toks := make([]*iotauth.Token, len(s.sources))
 	for i, ts := range s.sources {
 		if ts == nil {
-			return iotauth.MQTTLogin{}, badRequest("mqtt login", "a token source is nil")
+			return iotauth.MQTTLogin{}, httpc.Refuse(platform, "mqtt login", "a token source is nil")
 		}
 		t, err := ts.Token(ctx)
 		if err != nil {
@@ -152,7 +153,7 @@ func (s *tokenMQTTSource) MQTTLogin(ctx context.Context) (iotauth.MQTTLogin, err
 		}
 		toks[i] = t
 	}
-	l, err := s.c.TokenLogin(s.clientID, toks...)
+	l, err := s.p.TokenLogin(s.clientID, toks...)
 	if err != nil {
 		return iotauth.MQTTLogin{}, err
 	}

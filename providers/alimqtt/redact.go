@@ -8,25 +8,25 @@ import (
 	"github.com/iotauth/iotauth/internal/redact"
 )
 
-// describe is the client without its AccessKey secret or STS token.
-func (c *Client) describe() redact.Desc {
-	return redact.Struct("alimqtt.Client", "Endpoint", c.base, "RegionID", c.cfg.RegionID,
-		"InstanceID", c.cfg.InstanceID, "AccessKeyID", c.cfg.AccessKeyID, "AccessKeySecret", redact.Redacted,
-		"SecurityToken", redact.Secret(string(c.cfg.SecurityToken)))
+// describe is the provider without its AccessKey secret or STS token.
+func (p *Provider) describe() redact.Desc {
+	return redact.Struct("alimqtt.Provider", "Endpoint", p.base, "RegionID", p.cfg.RegionID,
+		"InstanceID", p.cfg.InstanceID, "AccessKeyID", p.cfg.AccessKeyID, "AccessKeySecret", redact.Redacted,
+		"SecurityToken", redact.Secret(string(p.cfg.SecurityToken)))
 }
 
-// String describes the client without its secrets.
-func (c *Client) String() string { return c.describe().String() }
+// String describes the provider without its secrets.
+func (p *Provider) String() string { return p.describe().String() }
 
 // Format prints String for every verb, so that no verb prints a secret.
-func (c *Client) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }
+func (p *Provider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String()) }
 
-// LogValue makes log/slog print the client without its secrets.
-func (c *Client) LogValue() slog.Value { return c.describe().LogValue() }
+// LogValue makes log/slog print the provider without its secrets.
+func (p *Provider) LogValue() slog.Value { return p.describe().LogValue() }
 
-// describe is the token source without its client's secrets.
+// describe is the token source without its provider's secrets.
 func (s *tokenSource) describe() redact.Desc {
-	return redact.Struct("alimqtt.TokenSource", "Client", s.c.String(),
+	return redact.Struct("alimqtt.TokenSource", "Provider", s.p.String(),
 		"Resources", strings.Join(s.resources, ","), "Actions", s.actions, "Lifetime", s.lifetime.String())
 }
 

@@ -12,44 +12,53 @@ import (
 
 // call makes one signed OpenAPI call: action with params (InstanceId is
 // added), POSTed as a form. It returns only successful answers, for the
-// caller to decode; an error answer is mapped by fail.
-func (c *Client) call(ctx context.Context, action string, params url.Values) (*httpc.Response, error) {
+// caller's parser; an error answer is turned into an error by fail. A
+// ClientId the platform refuses is refused before the call.
+func (p *Provider) call(ctx context.Context, action string, params url.Values) (*httpc.Response, error) {
 	for _, id := range params["ClientId"] {
 		if err := checkClientID(action, id); err != nil {
 			return nil, err
 		}
 	}
-	form := c.sign(action, params, time.Now())
-	res, err := c.http.Do(ctx, httpc.Request{Op: action, Method: http.MethodPost, URL: c.base + "/", Form: form})
+	form := p.sign(action, params, time.Now())
+	res, err := p.http.Do(ctx, httpc.Request{Op: action, Method: http.MethodPost, URL: p.base + "/", Form: form})
 	if err != nil {
 		return nil, err
 	}
 	if res.Status < 200 || res.Status > 299 {
-		return nil, c.fail(res)
+		return nil, fail(p.http, res)
 	}
 	return res, nil
 }
 
 // sign returns params with InstanceId, the common parameters, a fresh
 // nonce, the timestamp at now and the Signature.
-func (c *Client) sign(action string, params url.Values, now time.Time) url.Values {
-	p := url.Values{}
-	for k, v := range params {
-		p[k] = v
+func (p *Provider) sign(action string, params url.Values, now time.Time) url.Values {
+	v := url.Values{}
+	for k, vs := range params {
+		v[k] = vs
 	}
-	p.Set("InstanceId", c.cfg.InstanceID)
-	p.Set("Action", action)
-	p.Set("Version", APIVersion)
-	p.Set("Format", "JSON")
-	p.Set("RegionId", c.cfg.RegionID)
-	p.Set("AccessKeyId", c.cfg.AccessKeyID)
-	p.Set("SignatureMethod", alisign.Method)
-	p.Set("SignatureVersion", alisign.Version)
-	p.Set("SignatureNonce", alisign.Nonce())
-	p.Set("Timestamp", now.UTC().Format(alisign.TimeFormat))
-	if !c.cfg.SecurityToken.IsZero() {
-		p.Set("SecurityToken", string(c.cfg.SecurityToken))
+	v.Set("InstanceId", p.cfg.InstanceID)
+	v.Set("Action", action)
+	v.Set("Version", APIVersion)
+	v.Set("Format", "JSON")
+	v.Set("RegionId", p.cfg.RegionID)
+	v.Set("AccessKeyId", p.cfg.AccessKeyID)
+	v.Set("SignatureMethod", alisign.Method)
+	v.Set("SignatureVersion", alisign.Version)
+	v.Set("SignatureNonce", alisign.Nonce())
+	v.Set("Timestamp", now.UTC().Format(alisign.TimeFormat))
+	if !p.cfg.SecurityToken.IsZero() {
+		v.Set("SecurityToken", string(p.cfg.SecurityToken))
 	}
-	p.Set("Signature", alisign.Sign(http.MethodPost, p, string(c.cfg.AccessKeySecret)))
-	return p
+	v.Set("Signature", alisign.Sign(http.MethodPost, v, string(p.cfg.AccessKeySecret)))
+	return v
+}
+
+// parseEmpty reads an answer that carries nothing but its RequestId.
+func parseEmpty(c *httpc.Client, res *httpc.Response) error {
+	var out struct {
+		RequestID string `json:"RequestId"`
+	}
+	return c.DecodeJSON(res, &out)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/httpc"
 )
 
 // TokenSource returns a source that applies for a token granting actions on
@@ -13,16 +14,16 @@ import (
 // than 30 days is granted as 30 days). Wrap it in iotauth.NewCache to share
 // one token and renew it ahead of its ExpireTime. The same resources in
 // any order name the same token in a Store.
-func (c *Client) TokenSource(resources []string, actions string, lifetime time.Duration) iotauth.TokenSource {
+func (p *Provider) TokenSource(resources []string, actions string, lifetime time.Duration) iotauth.TokenSource {
 	sorted := slices.Compact(slices.Sorted(slices.Values(resources)))
 	if a, err := normalizeActions(actions); err == nil {
 		actions = a
 	}
-	return &tokenSource{c: c, resources: sorted, actions: actions, lifetime: lifetime}
+	return &tokenSource{p: p, resources: sorted, actions: actions, lifetime: lifetime}
 }
 
 type tokenSource struct {
-	c         *Client
+	p         *Provider
 	resources []string
 	actions   string
 	lifetime  time.Duration
@@ -31,7 +32,7 @@ type tokenSource struct {
 // Token applies for a new token.
 func (s *tokenSource) Token(ctx context.Context) (*iotauth.Token, error) {
 	if s.lifetime <= 0 {
-		return nil, badRequest("ApplyToken", "non-positive token lifetime")
+		return nil, httpc.Refuse(platform, "ApplyToken", "non-positive token lifetime")
 	}
-	return s.c.ApplyToken(ctx, s.resources, s.actions, time.Now().Add(s.lifetime))
+	return s.p.ApplyToken(ctx, s.resources, s.actions, time.Now().Add(s.lifetime))
 }

@@ -90,14 +90,14 @@ var sources = map[string]source{
 		c := p.NewClient(iotauth.NewCache(p, opts...))
 		return login(c.MQTTSource(iotauthtest.MXCHIPAppID, opts...)), nil
 	},
-	"alimqtt.Client.TokenSource": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
+	"alimqtt.Provider.TokenSource": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
 		c, err := aliClient(url)
 		if err != nil {
 			return nil, err
 		}
 		return cached(iotauth.NewCache(c.TokenSource([]string{"fleet/#"}, alimqtt.ActionReadWrite, time.Hour), opts...)), nil
 	},
-	"alimqtt.Client.TokenMQTTSource": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
+	"alimqtt.Provider.TokenMQTTSource": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
 		c, err := aliClient(url)
 		if err != nil {
 			return nil, err
@@ -106,14 +106,14 @@ var sources = map[string]source{
 		w := iotauth.NewCache(c.TokenSource([]string{"fleet/#"}, alimqtt.ActionWrite, time.Hour), opts...)
 		return login(c.TokenMQTTSource("GID_fleet@@@token", r, w)), nil
 	},
-	"alimqtt.Client.SignatureSource": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
+	"alimqtt.Provider.SignatureSource": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
 		c, err := aliClient(url)
 		if err != nil {
 			return nil, err
 		}
 		return login(c.SignatureSource("GID_fleet@@@signature", opts...)), nil
 	},
-	"alimqtt.Client.DeviceCredentialSource": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
+	"alimqtt.Provider.DeviceCredentialSource": func(url string, opts ...iotauth.CacheOption) (func(context.Context) (string, error), error) {
 		c, err := aliClient(url)
 		if err != nil {
 			return nil, err
@@ -127,7 +127,7 @@ func mxchipProvider(url string) (*mxchip.Provider, error) {
 		ClientSecret: iotauthtest.MXCHIPClientSecret})
 }
 
-func aliClient(url string) (*alimqtt.Client, error) {
+func aliClient(url string) (*alimqtt.Provider, error) {
 	return alimqtt.New(alimqtt.Config{RegionID: iotauthtest.EmulatorRegion, Endpoint: url,
 		AccessKeyID: iotauthtest.AlibabaAccessKeyID, AccessKeySecret: iotauthtest.AlibabaAccessKeySecret,
 		InstanceID: iotauthtest.AlibabaInstanceID})

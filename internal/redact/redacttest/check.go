@@ -19,7 +19,7 @@ const Sentinel = "s3ntinel-SECRET-9c41e7"
 // Row is one type's entry in a printing table.
 type Row struct {
 	// Type names the type as Walk does ("iotauth.Cache",
-	// "providers/alimqtt.Client").
+	// "providers/alimqtt.Provider").
 	Type string
 	// Value builds a value of the type, holding Sentinel wherever it holds
 	// a secret (as a password, a key, a token).

@@ -43,11 +43,12 @@ func TestNew_MissingField_IsNamedInTheError(t *testing.T) {
 func TestNew_Defaults_EndpointFromRegion_AndIdentity(t *testing.T) {
 	c, err := alimqtt.New(alimqtt.Config{RegionID: "cn-shanghai", AccessKeyID: "id", AccessKeySecret: "top-secret", InstanceID: "post-cn-1"})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"onsmqtt.cn-shanghai.aliyuncs.com:443"}, c.Hosts())
-	assert.Equal(t, "alimqtt", c.Platform())
-	assert.True(t, strings.HasPrefix(c.CacheKey(), "iotauth:v1:alimqtt:"))
-	assert.NotContains(t, c.CacheKey(), "top-secret")
-	assert.NotContains(t, c.CacheKey(), "post-cn-1")
+	d := c.Describe()
+	assert.Equal(t, []string{"https://onsmqtt.cn-shanghai.aliyuncs.com:443"}, d.Origins)
+	assert.Equal(t, "alimqtt", d.Name)
+	assert.True(t, strings.HasPrefix(d.StoreKey, "iotauth:v1:alimqtt:"))
+	assert.NotContains(t, d.StoreKey, "top-secret")
+	assert.NotContains(t, d.StoreKey, "post-cn-1")
 }
 
 // captured is one request as the platform would receive it.

@@ -13,6 +13,10 @@ import (
 	"github.com/iotauth/iotauth/internal/httpc"
 )
 
+// TokenType is the type of the tokens ApplyToken issues: MQTT passwords for
+// the token login mode, not HTTP bearer tokens.
+const TokenType = "MQTT"
+
 // The Actions a token grants.
 const (
 	ActionRead      = "R"
@@ -36,7 +40,7 @@ const (
 // An expire more than 30 days ahead is sent as 30 days, which is what the
 // platform would grant anyway, so the token's Expiry is the real one. The
 // token's Scope is the actions, its ID nothing: the token itself names it.
-func (c *Client) ApplyToken(ctx context.Context, resources []string, actions string, expire time.Time) (*iotauth.Token, error) {
+func (p *Provider) ApplyToken(ctx context.Context, resources []string, actions string, expire time.Time) (*iotauth.Token, error) {
 	now := time.Now()
 	actions, err := normalizeActions(actions)
 	var sorted []string
@@ -44,7 +48,7 @@ func (c *Client) ApplyToken(ctx context.Context, resources []string, actions str
 		sorted, err = normalizeResources(resources)
 	}
 	if err == nil && expire.Before(now.Add(MinTokenLifetime)) {
-		err = badRequest("ApplyToken", "ExpireTime must be at least 60 s ahead (ApsaraMQ for MQTT:ApplyToken)")
+		err = httpc.Refuse(platform, "ApplyToken", "ExpireTime must be at least 60 s ahead (ApsaraMQ for MQTT:ApplyToken)")
 	}
 	if err != nil {
 		return nil, err
@@ -54,7 +58,7 @@ func (c *Client) ApplyToken(ctx context.Context, resources []string, actions str
 	}
 	ms := expire.UnixMilli()
 	joined := strings.Join(sorted, ",")
-	res, err := c.call(ctx, "ApplyToken", url.Values{
+	res, err := p.call(ctx, "ApplyToken", url.Values{
 		"Resources":  {joined},
 		"Actions":    {actions},
 		"ExpireTime": {strconv.FormatInt(ms, 10)},
@@ -62,7 +66,7 @@ func (c *Client) ApplyToken(ctx context.Context, resources []string, actions str
 	if err != nil {
 		return nil, err
 	}
-	tok, err := c.decodeToken(res)
+	tok, err := parseToken(p.http, res)
 	if err != nil {
 		return nil, err
 	}
@@ -76,52 +80,19 @@ func (c *Client) ApplyToken(ctx context.Context, resources []string, actions str
 	}, nil
 }
 
-// decodeToken reads an ApplyToken answer, which must hold a token.
-func (c *Client) decodeToken(res *httpc.Response) (string, error) {
+// parseToken reads an ApplyToken answer, which must hold a token.
+func parseToken(c *httpc.Client, res *httpc.Response) (string, error) {
 	var out struct {
 		RequestID string `json:"RequestId"`
 		Token     string `json:"Token"`
 	}
-	if err := c.http.DecodeJSON(res, &out); err != nil {
+	if err := c.DecodeJSON(res, &out); err != nil {
 		return "", err
 	}
 	if out.Token == "" {
-		return "", c.http.Malformed(res, "missing Token")
+		return "", c.Malformed(res, "missing Token")
 	}
 	return out.Token, nil
-}
-
-// QueryToken reports whether token is still valid: not expired, not revoked.
-func (c *Client) QueryToken(ctx context.Context, token string) (bool, error) {
-	res, err := c.call(ctx, "QueryToken", url.Values{"Token": {token}})
-	if err != nil {
-		return false, err
-	}
-	return c.decodeTokenStatus(res)
-}
-
-// decodeTokenStatus reads a QueryToken answer, which must say true or false.
-func (c *Client) decodeTokenStatus(res *httpc.Response) (bool, error) {
-	var out struct {
-		RequestID   string `json:"RequestId"`
-		TokenStatus *bool  `json:"TokenStatus"`
-	}
-	if err := c.http.DecodeJSON(res, &out); err != nil {
-		return false, err
-	}
-	if out.TokenStatus == nil {
-		return false, c.http.Malformed(res, "missing TokenStatus")
-	}
-	return *out.TokenStatus, nil
-}
-
-// RevokeToken makes token invalid before its expire time.
-func (c *Client) RevokeToken(ctx context.Context, token string) error {
-	res, err := c.call(ctx, "RevokeToken", url.Values{"Token": {token}})
-	if err != nil {
-		return err
-	}
-	return c.decodeEmpty(res)
 }
 
 // normalizeActions accepts "R", "W", "R,W" and "W,R" (spaces and case
@@ -135,7 +106,7 @@ func normalizeActions(actions string) (string, error) {
 		case ActionWrite:
 			w = true
 		default:
-			return "", badRequest("ApplyToken", `actions must be "R", "W" or "R,W"`)
+			return "", httpc.Refuse(platform, "ApplyToken", `actions must be "R", "W" or "R,W"`)
 		}
 	}
 	switch {
@@ -152,22 +123,17 @@ func normalizeActions(actions string) (string, error) {
 // the comma that separates them.
 func normalizeResources(resources []string) ([]string, error) {
 	if len(resources) == 0 {
-		return nil, badRequest("ApplyToken", "no resources")
+		return nil, httpc.Refuse(platform, "ApplyToken", "no resources")
 	}
 	for _, r := range resources {
 		if strings.TrimSpace(r) == "" || strings.Contains(r, ",") {
-			return nil, badRequest("ApplyToken", "a resource is empty or holds a comma")
+			return nil, httpc.Refuse(platform, "ApplyToken", "a resource is empty or holds a comma")
 		}
 	}
 	sorted := slices.Compact(slices.Sorted(slices.Values(resources)))
 	if len(sorted) > MaxResources {
-		return nil, badRequest("ApplyToken", fmt.Sprintf("%d resources, more than the %d a token may name (ApsaraMQ for MQTT:ApplyToken)",
+		return nil, httpc.Refuse(platform, "ApplyToken", fmt.Sprintf("%d resources, more than the %d a token may name (ApsaraMQ for MQTT:ApplyToken)",
 			len(sorted), MaxResources))
 	}
 	return sorted, nil
-}
-
-// badRequest is a call refused before it was sent.
-func badRequest(op, why string) *iotauth.Error {
-	return &iotauth.Error{Platform: Platform, Op: op, Kind: iotauth.ErrBadRequest, Message: why}
 }
