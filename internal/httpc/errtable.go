@@ -57,3 +57,23 @@ func Unknown(status int) error {
 	}
 	return iotauth.ErrServer
 }
+
+// RejectionPeek is how much of an error body a rejection check reads:
+// error bodies are small.
+const RejectionPeek = 4 << 10
+
+// TokenRejected is the rejection rule of a platform that answers a refused
+// credential with HTTP 401, or with HTTP 403 and an error code the table
+// classifies as iotauth.ErrTokenRejected. code reads the error code from
+// the first RejectionPeek bytes of the body ("" when there is none); the
+// body is put back for the caller to read.
+func (t Table) TokenRejected(resp *http.Response, code func(body []byte) string) bool {
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return true
+	case http.StatusForbidden:
+		r, ok := t.Rule(code(PeekBody(resp, RejectionPeek)))
+		return ok && r.Kind == iotauth.ErrTokenRejected
+	}
+	return false
+}

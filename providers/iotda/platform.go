@@ -63,25 +63,19 @@ func (p *Provider) Authorize(req *http.Request, t *iotauth.Token) error {
 	return Sign(req, p.accessKey, p.secretKey, time.Now())
 }
 
-// rejectionPeek is how much of a 403 body TokenRejected reads: error
-// bodies are small.
-const rejectionPeek = 4 << 10
-
 // TokenRejected reports whether resp says the credential sent with it was
 // rejected: HTTP 401 (API Gateway's APIGW.0301, an expired, revoked or
 // unknown token or a wrong signature), or HTTP 403 with an error code the
 // table names a token rejection. The body is left for the caller to read.
 func (p *Provider) TokenRejected(resp *http.Response) bool {
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
-		return true
-	case http.StatusForbidden:
-		var b errorBody
-		if json.Unmarshal(httpc.PeekBody(resp, rejectionPeek), &b) != nil {
-			return false
-		}
-		r, ok := errorTable.Rule(b.code())
-		return ok && r.Kind == iotauth.ErrTokenRejected
+	return errorTable.TokenRejected(resp, errorCode)
+}
+
+// errorCode reads the error code of an error body; "" if it has none.
+func errorCode(body []byte) string {
+	var b errorBody
+	if json.Unmarshal(body, &b) != nil {
+		return ""
 	}
-	return false
+	return b.code()
 }

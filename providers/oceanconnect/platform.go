@@ -49,24 +49,19 @@ func (p *Provider) Authorize(req *http.Request, t *iotauth.Token) error {
 	return nil
 }
 
-// rejectionPeek is how much of a 403 body TokenRejected reads: error bodies
-// are small.
-const rejectionPeek = 4 << 10
-
 // TokenRejected reports whether resp says the token was rejected: HTTP 401,
 // or HTTP 403 with error_code 1010005 (invalid access token), which is what
 // a token invalidated by a newer login gets. The body is left for the
 // caller to read.
 func (p *Provider) TokenRejected(resp *http.Response) bool {
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
-		return true
-	case http.StatusForbidden:
-		var b errorBody
-		if json.Unmarshal(httpc.PeekBody(resp, rejectionPeek), &b) != nil {
-			return false
-		}
-		return errorTable.Kind(string(b.Code), 0) == iotauth.ErrTokenRejected
+	return errorTable.TokenRejected(resp, errorCode)
+}
+
+// errorCode reads the error code of an error body; "" if it has none.
+func errorCode(body []byte) string {
+	var b errorBody
+	if json.Unmarshal(body, &b) != nil {
+		return ""
 	}
-	return false
+	return string(b.Code)
 }
