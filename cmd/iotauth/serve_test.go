@@ -633,3 +633,25 @@ func TestServe_Metrics_PrometheusText(t *testing.T) {
 	assert.Contains(t, body, `iotauth_cache_logins_total{iotauth_outcome="ok",iotauth_platform="oceanconnect"`)
 	assert.Contains(t, body, "# TYPE iotauth_cache_logins_total counter")
 }
+
+// MXCHIP answers a refused token with HTTP 200 and meta.code 10101 in the
+// envelope. Through the proxy, the client never sees that answer: the agent
+// logs in once more and resends the request.
+func TestServe_Proxy_MXCHIPRejectionInA200_OneLoginAndTheRequestResent(t *testing.T) {
+	e := newServeEnv(t)
+	a := startAgent(t, e.config("serve.yaml", e.credentials("")))
+	body, code := curl(t, a.url("/mx/v3/open_api/product/ids/"))
+	require.Equal(t, 200, code, body)
+	require.NotContains(t, body, "10101", body)
+	first := e.tokenOf(t, a, "mx")
+	logins, rejected := e.emu.MXCHIP.Logins(), e.emu.MXCHIP.Rejected()
+
+	e.emu.MXCHIP.RevokeTokens()
+	body, code = curl(t, a.url("/mx/v3/open_api/product/ids/"))
+	require.Equal(t, 200, code, body)
+	assert.NotContains(t, body, "10101", "the client saw the rejection")
+	assert.Contains(t, body, "product id list")
+	assert.Equal(t, logins+1, e.emu.MXCHIP.Logins(), "one login after the rejection")
+	assert.Equal(t, rejected+1, e.emu.MXCHIP.Rejected(), "one request rejected, then resent")
+	assert.NotEqual(t, first, e.tokenOf(t, a, "mx"))
+}
