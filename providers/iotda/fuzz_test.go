@@ -9,28 +9,8 @@ import (
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
+	"github.com/iotauth/iotauth/internal/kindtest"
 )
-
-// kinds are the sentinels a parse failure may be.
-var kinds = []error{
-	iotauth.ErrInvalidCredentials, iotauth.ErrTokenRejected, iotauth.ErrRateLimited,
-	iotauth.ErrForbidden, iotauth.ErrBadRequest, iotauth.ErrServer, iotauth.ErrMalformedResponse,
-}
-
-// requireTyped fails unless err is an *iotauth.Error of a known kind.
-func requireTyped(t *testing.T, err error) {
-	t.Helper()
-	var e *iotauth.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v is a %T, not an *iotauth.Error", err, err)
-	}
-	for _, k := range kinds {
-		if errors.Is(err, k) {
-			return
-		}
-	}
-	t.Fatalf("error %v has no known kind", err)
-}
 
 // FuzzTokenResponse feeds IAM answers (status, X-Subject-Token, body) to
 // the parser: it returns a token that expires within 100 years and after
@@ -59,7 +39,7 @@ func FuzzTokenResponse(f *testing.F) {
 			if tok != nil {
 				t.Fatal("a token and an error")
 			}
-			requireTyped(t, err)
+			kindtest.RequireTyped(t, err)
 			if iotauth.IsCredentialFailure(err) && !strings.Contains(string(body), "40") {
 				t.Fatalf("a credential failure from an answer without a documented code: %v", err)
 			}

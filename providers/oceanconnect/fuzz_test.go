@@ -1,36 +1,14 @@
 package oceanconnect
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/internal/kindtest"
 )
-
-// kinds are the sentinels a parse failure may be.
-var kinds = []error{
-	iotauth.ErrInvalidCredentials, iotauth.ErrTokenRejected, iotauth.ErrRateLimited,
-	iotauth.ErrForbidden, iotauth.ErrBadRequest, iotauth.ErrServer, iotauth.ErrMalformedResponse,
-}
-
-// requireTyped fails unless err is an *iotauth.Error of a known kind.
-func requireTyped(t *testing.T, err error) {
-	t.Helper()
-	var e *iotauth.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v is a %T, not an *iotauth.Error", err, err)
-	}
-	for _, k := range kinds {
-		if errors.Is(err, k) {
-			return
-		}
-	}
-	t.Fatalf("error %v has no known kind", err)
-}
 
 // FuzzTokenResponse feeds login and refresh answers to the parser: it must
 // return a valid token or a typed error, never panic, never a zero token.
@@ -47,7 +25,7 @@ func FuzzTokenResponse(f *testing.F) {
 			if tok != nil {
 				t.Fatalf("token %v with error %v", tok, err)
 			}
-			requireTyped(t, err)
+			kindtest.RequireTyped(t, err)
 			return
 		}
 		if tok == nil || tok.AccessToken == "" || !tok.Expiry.After(tok.IssuedAt) || tok.Type() == "" {
@@ -72,7 +50,7 @@ func FuzzErrorResponse(f *testing.F) {
 		if err == nil {
 			t.Fatal("nil error for a refusal")
 		}
-		requireTyped(t, err)
+		kindtest.RequireTyped(t, err)
 	})
 }
 
