@@ -2,6 +2,7 @@ package iotauth
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 )
@@ -43,6 +44,10 @@ func (f *fleet) call(call func() error) error {
 	return err
 }
 
+// errStillDown is a probe's failure when the store answered its read but not
+// the release of a lock possibly held.
+var errStillDown = errors.New("iotauth: token store did not answer the release of a possibly held lock")
+
 // storeBack returns a channel closed when the circuit breaker closes, or nil
 // (which never fires) while it is closed.
 func (f *fleet) storeBack() <-chan struct{} {
@@ -68,6 +73,12 @@ func (f *fleet) probe(ctx context.Context) {
 		}
 		pctx, cancel := f.storeCtx(ctx)
 		_, err := f.c.cfg.store.Load(pctx, f.c.cfg.storeKey)
+		// A lock taken with an unknown outcome during the outage is released
+		// before anyone tries the lock again: otherwise it would hold the
+		// whole fleet off for a lease.
+		if !storeDown(err) && !f.releaseMaybe(pctx) {
+			err = errStillDown
+		}
 		cancel()
 		if storeDown(err) {
 			continue

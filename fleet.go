@@ -50,6 +50,7 @@ type fleet struct {
 	stopProbe    func()        // ends the probe that closes the breaker
 	back         chan struct{} // closed when the breaker closes; nil while it is closed
 	lockless     int32         // logins without the fleet lock during this outage
+	maybe        Lease         // a lock taken or released with an unknown outcome: possibly held
 	locklessNext int64         // no login without the lock before this
 	said         notices       // what was reported during this outage
 
@@ -170,18 +171,82 @@ func (f *fleet) lockOrAdopt(ctx, sctx context.Context, old *Token, look bool) (*
 }
 
 // lock tries the fleet lock once: its lease, nil when another process holds
-// it, or the store's failure.
+// it, or the store's failure. A lock this process possibly holds (maybe) is
+// renewed first: that tells whether it is held, and by whom.
 func (f *fleet) lock(ctx context.Context, l Locker) (Lease, error) {
+	if lease, err := f.renewMaybe(ctx); lease != nil || err != nil {
+		return lease, err
+	}
 	var lease Lease
 	err := f.call(func() (err error) {
 		lease, err = l.Lock(ctx, f.c.cfg.storeKey, f.c.cfg.lease)
-		if errors.Is(err, ErrLockHeld) {
+		switch {
+		case errors.Is(err, ErrLockHeld):
 			lease = nil
 			return nil // the store answered
+		case err != nil:
+			f.possiblyHeld(lease)
 		}
 		return err
 	})
 	return lease, err
+}
+
+// possiblyHeld keeps lease, whose lock or release failed without an
+// answer, as a lock this process may hold: the command may have reached
+// the store and run there (a paused Redis runs it when it continues, after
+// the client gave up on it). Until it is released or renewed, every other
+// process would wait for it for a lease. A nil lease is ignored.
+func (f *fleet) possiblyHeld(lease Lease) {
+	if lease == nil {
+		return
+	}
+	f.mu.Lock()
+	f.maybe = lease
+	f.mu.Unlock()
+}
+
+// takeMaybe returns the lock this process possibly holds, and forgets it.
+func (f *fleet) takeMaybe() Lease {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	lease := f.maybe
+	f.maybe = nil
+	return lease
+}
+
+// renewMaybe renews the lock this process possibly holds: its lease when
+// this process holds it after all, nil when it does not (or there is none),
+// or the store's failure (it stays possibly held).
+func (f *fleet) renewMaybe(ctx context.Context) (Lease, error) {
+	lease := f.takeMaybe()
+	if lease == nil {
+		return nil, nil
+	}
+	err := f.call(func() error { return lease.Renew(ctx, f.c.cfg.lease) })
+	switch {
+	case err == nil:
+		return lease, nil
+	case errors.Is(err, ErrLockHeld):
+		return nil, nil // it never ran, or ran out
+	}
+	f.possiblyHeld(lease)
+	return nil, err
+}
+
+// releaseMaybe releases the lock this process possibly holds, by its
+// owner's compare-and-delete (it deletes nothing another process holds);
+// false when the store did not answer (it stays possibly held).
+func (f *fleet) releaseMaybe(ctx context.Context) bool {
+	lease := f.takeMaybe()
+	if lease == nil {
+		return true
+	}
+	if err := lease.Unlock(ctx); storeDown(err) {
+		f.possiblyHeld(lease)
+		return false
+	}
+	return true
 }
 
 // loadUsable returns the stored token if it can replace old, nil if there is
@@ -259,7 +324,10 @@ func (f *fleet) hold(ctx context.Context, lease Lease) (release func()) {
 		uctx, cancel := f.storeCtx(context.WithoutCancel(ctx))
 		defer cancel()
 		if err := lease.Unlock(uctx); err != nil {
-			f.storeFailed(uctx, "fleet lock release failed; it expires with its lease", err)
+			f.storeFailed(uctx, "fleet lock release failed; released again when the store answers, else it expires with its lease", err)
+			if storeDown(err) {
+				f.possiblyHeld(lease)
+			}
 		}
 	}
 }

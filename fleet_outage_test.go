@@ -264,3 +264,143 @@ func TestFleet_StoreBackWhileSpacingLocklessLogins_NoFailureAfterAProbe(t *testi
 		}
 	})
 }
+
+// pausedStore is a store.Memory that can be paused like a SIGSTOPped Redis:
+// while paused every call hangs until its context ends, and a Lock sent
+// meanwhile runs when the store continues, after its caller gave up on it.
+type pausedStore struct {
+	*store.Memory
+	mu      sync.Mutex
+	paused  chan struct{} // closed when the store continues; nil while it runs
+	pending []func()
+}
+
+func (s *pausedStore) pause() { s.mu.Lock(); s.paused = make(chan struct{}); s.mu.Unlock() }
+
+func (s *pausedStore) resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, run := range s.pending {
+		run()
+	}
+	close(s.paused)
+	s.paused, s.pending = nil, nil
+}
+
+// hang waits while the store is paused, until ctx ends: ctx's error, or nil
+// when the store runs.
+func (s *pausedStore) hang(ctx context.Context) error {
+	s.mu.Lock()
+	p := s.paused
+	s.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (s *pausedStore) Load(ctx context.Context, key string) (*iotauth.Token, error) {
+	if err := s.hang(ctx); err != nil {
+		return nil, err
+	}
+	return s.Memory.Load(ctx, key)
+}
+
+func (s *pausedStore) Save(ctx context.Context, key string, t *iotauth.Token) error {
+	if err := s.hang(ctx); err != nil {
+		return err
+	}
+	return s.Memory.Save(ctx, key, t)
+}
+
+// lateLease is a lock sent while the store was paused: held once the store
+// continued and ran it.
+type lateLease struct {
+	s   *pausedStore
+	got iotauth.Lease // nil until the store ran the lock, or when it was held
+}
+
+func (l *lateLease) inner() iotauth.Lease { l.s.mu.Lock(); defer l.s.mu.Unlock(); return l.got }
+
+func (l *lateLease) Renew(ctx context.Context, d time.Duration) error {
+	if err := l.s.hang(ctx); err != nil {
+		return err
+	}
+	if in := l.inner(); in != nil {
+		return in.Renew(ctx, d)
+	}
+	return iotauth.ErrLockHeld
+}
+
+func (l *lateLease) Unlock(ctx context.Context) error {
+	if err := l.s.hang(ctx); err != nil {
+		return err
+	}
+	if in := l.inner(); in != nil {
+		return in.Unlock(ctx)
+	}
+	return nil
+}
+
+func (s *pausedStore) Lock(ctx context.Context, key string, lease time.Duration) (iotauth.Lease, error) {
+	s.mu.Lock()
+	if s.paused == nil {
+		s.mu.Unlock()
+		return s.Memory.Lock(ctx, key, lease)
+	}
+	l := &lateLease{s: s}
+	s.pending = append(s.pending, func() { l.got, _ = s.Memory.Lock(context.Background(), key, lease) })
+	s.mu.Unlock()
+	<-ctx.Done()
+	return l, ctx.Err() // as redisstore does: the lease it tried to take, with the error
+}
+
+// A Redis paused for 3 s runs, when it continues, the lock command a process
+// sent meanwhile and gave up on. With the Cache's default options and 12 s
+// tokens refreshed 6 s ahead, that lock must not hold the fleet off for a
+// lease (15 s): the process that sent it releases it when the store answers,
+// and no request fails or waits past a store timeout and a rotation's hold.
+func TestFleet_PausedStoreRunsALockItsSenderGaveUpOn_NoFailureNoExtraLogin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &lastTokenPlatform{life: 12 * time.Second}
+		st := &pausedStore{Memory: store.NewMemory()}
+		go func() {
+			time.Sleep(4 * time.Second)
+			st.pause()
+			time.Sleep(3 * time.Second)
+			st.resume()
+		}()
+		var (
+			wg              sync.WaitGroup
+			failed, longest atomic.Int64
+		)
+		for range 4 {
+			c := iotauth.NewCache(replica{p}, iotauth.WithStore(st), iotauth.WithLogger(discard),
+				iotauth.WithRefreshWindow(6*time.Second))
+			t.Cleanup(func() { c.Close() })
+			for range 5 {
+				wg.Go(func() {
+					for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+						began := time.Now()
+						tok, err := c.Token(ctx)
+						cancel()
+						if d := int64(time.Since(began)); d > longest.Load() {
+							longest.Store(d)
+						}
+						if err != nil || !p.valid(tok.AccessToken) {
+							failed.Add(1)
+						}
+					}
+				})
+			}
+		}
+		wg.Wait()
+		assert.Zero(t, failed.Load(), "failed requests")
+		// A token at 0 s, then one per refresh period (12 s less 10% less
+		// 6 s: 4.8 s) and the random wait before a rotation: at most 5.
+		assert.LessOrEqual(t, p.issued(), 5, "tokens issued")
+		assert.Less(t, time.Duration(longest.Load()), 2*time.Second+time.Second, "the longest wait for a token")
+	})
+}

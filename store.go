@@ -21,6 +21,15 @@ type Store interface {
 // processes. Lock does not wait: it returns ErrLockHeld when another holder
 // has the lock. The lock is released when its lease runs out, so a holder
 // that dies cannot block the fleet.
+//
+// When Lock fails without knowing whether the store ran it (the call timed
+// out or the connection broke after the command was sent), it returns the
+// lease it tried to take together with the error. The Cache then treats the
+// lock as possibly held: it renews that lease at its next attempt, which
+// tells whether it holds the lock, and otherwise releases it as soon as the
+// store answers again, so that a lock nobody knows it holds does not keep
+// the fleet waiting for a lease. A Lock that returns no lease with an error
+// leaves nothing to release.
 type Locker interface {
 	Lock(ctx context.Context, key string, lease time.Duration) (Lease, error)
 }

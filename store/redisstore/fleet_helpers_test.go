@@ -46,12 +46,19 @@ type replica struct {
 
 // newClient connects to the Redis topology named by spec: a host:port, or
 // "cluster:" and the nodes' addresses, or "sentinel:" the master's name and
-// the sentinels' addresses, comma-separated. Cluster and Sentinel clients
-// have go-redis's default options, as a user who read nothing would build
-// them. A single server's client has ContextTimeoutEnabled, as the package
-// documentation recommends: go-redis then ends each command at the store
-// timeout the cache sets.
+// the sentinels' addresses, comma-separated; a spec starting "defaults:"
+// gets go-redis's default options whatever the topology. Cluster and
+// Sentinel clients have go-redis's default options, as a user who read
+// nothing would build them. A single server's client has
+// ContextTimeoutEnabled, as the package documentation recommends: go-redis
+// then ends each command at the store timeout the cache sets.
 func newClient(spec string) redis.UniversalClient {
+	if addr, ok := strings.CutPrefix(spec, "defaults:"); ok {
+		if !strings.HasPrefix(addr, "cluster:") && !strings.HasPrefix(addr, "sentinel:") {
+			return redis.NewClient(&redis.Options{Addr: addr})
+		}
+		return newClient(addr) // Cluster and Sentinel clients have the defaults already
+	}
 	if addrs, ok := strings.CutPrefix(spec, "cluster:"); ok {
 		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
 	}

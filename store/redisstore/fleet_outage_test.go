@@ -42,27 +42,80 @@ func requireLong(t *testing.T) {
 	}
 }
 
-// The issue's scenario: 12 s tokens refreshed 6 s ahead, the store down
-// from 4 s to 9 s after the first token was issued, so the first refresh
-// falls inside the outage while the token stays valid through it.
+// The scenarios: tokens that outlive the fault, refreshed so far ahead
+// that the first refresh falls inside it. 12 s tokens refreshed 6 s ahead
+// are due 4.8 s after they were issued and stop being served at 10.8 s;
+// the store fails at 4 s and comes back at 7 s or 9 s. 30 s tokens
+// refreshed 12 s ahead are due at 15 s and dead at 27 s; the store fails
+// at 13 s and comes back at 23 s.
 const (
 	outageTokenTTL = 12 * time.Second
+	outageWindow   = 6 * time.Second
 	outageFrom     = 4 * time.Second
 	outageTo       = 9 * time.Second
 	outageRun      = 15 * time.Second // of load after the first token
 	outageWorkers  = 4
 	outageRoutines = 20
-	outageLease    = 2 * time.Second
-	outageStoreTO  = time.Second
+	// The tuned profile's lease and store timeout; the defaults profile
+	// has the Cache's (15 s and 2 s).
+	outageLease   = 2 * time.Second
+	outageStoreTO = time.Second
+	defaultLease  = 15 * time.Second
+	defaultStore  = 2 * time.Second
 	// rotationHold is how long iotauth holds requests at a rotation notice
 	// on a platform that keeps only the last token (at most the lease).
 	rotationHold = time.Second
 )
 
+// scenario is the token life, refresh window and fault times of a run.
+type scenario struct {
+	ttl, window, from, to, run time.Duration
+}
+
+var (
+	// shortFault is a 5 s fault of a 12 s token's life.
+	shortFault = scenario{ttl: outageTokenTTL, window: outageWindow, from: outageFrom, to: outageTo, run: outageRun}
+	// pause3s is a 3 s SIGSTOP in a 12 s token's life.
+	pause3s = scenario{ttl: outageTokenTTL, window: outageWindow, from: outageFrom, to: 7 * time.Second, run: outageRun}
+	// pause10s is a 10 s SIGSTOP in a 30 s token's life.
+	pause10s = scenario{ttl: 30 * time.Second, window: 12 * time.Second, from: 13 * time.Second, to: 23 * time.Second, run: 30 * time.Second}
+)
+
+// profile is the options a run's workers have: tuned (the Cache's
+// WithLease(2s), WithStoreTimeout(1s), and a single server's client with
+// ContextTimeoutEnabled) or go-redis's and the Cache's defaults; both with
+// the scenario's refresh window.
+type profile struct {
+	tuned bool
+}
+
+var (
+	tuned    = profile{tuned: true}
+	defaults = profile{}
+)
+
+// storeTimeout and lease are the profile's.
+func (p profile) storeTimeout() time.Duration {
+	if p.tuned {
+		return outageStoreTO
+	}
+	return defaultStore
+}
+
+func (p profile) lease() time.Duration {
+	if p.tuned {
+		return outageLease
+	}
+	return defaultLease
+}
+
 // outageOptions are the cache options of an outage worker.
-func outageOptions() []iotauth.CacheOption {
+func outageOptions(tuned bool, window time.Duration) []iotauth.CacheOption {
+	if !tuned {
+		return []iotauth.CacheOption{iotauth.WithRefreshWindow(window)}
+	}
 	return []iotauth.CacheOption{
-		iotauth.WithRefreshWindow(6 * time.Second),
+		iotauth.WithRefreshWindow(window),
 		iotauth.WithLease(outageLease),
 		iotauth.WithStoreTimeout(outageStoreTO),
 	}
@@ -105,22 +158,28 @@ func (r outageResult) row() string {
 
 // runOutage runs the fleet against the topology that start builds, with
 // the fault from `from` to `to` after the first token, for `run` after it.
-func runOutage(t *testing.T, name string, from, to, run time.Duration, start func(t *testing.T, lockKey string) fault) outageResult {
+func runOutage(t *testing.T, name string, p profile, sc scenario, start func(t *testing.T, lockKey string) fault) outageResult {
 	t.Helper()
-	emu := iotauthtest.NewServer(iotauthtest.WithTokenTTL(outageTokenTTL))
+	from, to, run := sc.from, sc.to, sc.run
+	emu := iotauthtest.NewServer(iotauthtest.WithTokenTTL(sc.ttl))
 	t.Cleanup(emu.Close)
-	p, err := oceanconnect.New(oceanconnect.Config{
+	oc, err := oceanconnect.New(oceanconnect.Config{
 		BaseURL: emu.URL, AppID: iotauthtest.OceanConnectAppID, Secret: iotauth.Secret(iotauthtest.OceanConnectSecret),
 	})
 	require.NoError(t, err)
-	f := start(t, "{"+p.Describe().StoreKey+"}:lock")
+	f := start(t, "{"+oc.Describe().StoreKey+"}:lock")
+	spec, prof := f.spec, "outage"
+	if !p.tuned {
+		spec, prof = "defaults:"+spec, "outage-defaults"
+	}
 
 	until := time.Now().Add(2*time.Second + run) // worker start-up, then the run
 	w := startWorkers(t, outageWorkers, func(int) []string {
 		return []string{
 			envWorker + "=load",
-			envProfile + "=outage",
-			envRedis + "=" + f.spec,
+			envProfile + "=" + prof,
+			envWindow + "=" + sc.window.String(),
+			envRedis + "=" + spec,
 			envPlatform + "=" + emu.URL,
 			envUntil + "=" + strconv.FormatInt(until.UnixNano(), 10),
 			envGoroutines + "=" + strconv.Itoa(outageRoutines),
@@ -143,7 +202,7 @@ func runOutage(t *testing.T, name string, from, to, run time.Duration, start fun
 			f.up()
 		}
 		repaired = time.Now()
-		time.Sleep(time.Until(t0.Add(to + outageLease)))
+		time.Sleep(time.Until(t0.Add(to + p.lease())))
 		issuedAtBack = tokens()
 	}
 	reports := collectWorkers(t, w)
@@ -202,88 +261,112 @@ func sentinelMasterKilled(t *testing.T, _ string) fault {
 	}
 }
 
-// outageHealthy is the baseline: the number of tokens a fleet without a
-// fault needs in the run, which no fault may exceed.
-var outageHealthy struct {
-	tokens int64
-	ok     bool
+// outageHealthy holds the baselines: the number of tokens a fleet without a
+// fault needs in a 12 s-token run, per profile, which no fault may exceed.
+var outageHealthy = map[profile]int64{}
+
+// bothProfiles runs test as the subtests "defaults" and "tuned", in that
+// order: go-redis's and the Cache's default options first, as users run
+// them.
+func bothProfiles(t *testing.T, test func(t *testing.T, p profile)) {
+	requireLong(t)
+	t.Run("defaults", func(t *testing.T) { test(t, defaults) })
+	t.Run("tuned", func(t *testing.T) { test(t, tuned) })
 }
 
 func TestFleetOutage_Healthy_Baseline(t *testing.T) {
-	requireLong(t)
 	if !*measure {
 		t.Skip("the baseline row of the reliability table: run with -measure (the other tests then compare with it)")
 	}
-	res := runOutage(t, "none (single redis-server)", 0, 0, outageRun, singleServer(nil, nil))
-	t.Log(res.row())
-	assert.Zero(t, res.total.Failures)
-	outageHealthy.tokens, outageHealthy.ok = res.tokens, true
+	bothProfiles(t, func(t *testing.T, p profile) {
+		res := runOutage(t, "none (single redis-server) — baseline", p, scenario{ttl: outageTokenTTL, window: outageWindow, run: outageRun}, singleServer(nil, nil))
+		t.Log(res.row())
+		assert.Zero(t, res.total.Failures)
+		outageHealthy[p] = res.tokens
+	})
 }
 
-// healthyTokens is the baseline's token count, or the schedule's when the
-// baseline did not run: four in a 15 s run (measured: a token at 0 s, then
-// one about every 5 s, the refresh window being 6 s of a 12 s life less the skew).
-func healthyTokens() int64 {
-	if outageHealthy.ok {
-		return outageHealthy.tokens
+// healthyTokens is the baseline's token count for 12 s tokens when it ran,
+// else the schedule's: a token at the start, then one per refresh period
+// (the life less its 10% skew less the window; later, by the random wait
+// before a rotation): four in a 15 s run of 12 s tokens, three in a 30 s
+// run of 30 s tokens.
+func healthyTokens(p profile, sc scenario) int64 {
+	if n, ok := outageHealthy[p]; ok && sc.ttl == outageTokenTTL && sc.run == outageRun {
+		return n
 	}
-	return int64(outageRun/(outageTokenTTL/2)) + 2
+	period := sc.ttl - sc.ttl/10 - sc.window
+	return int64(sc.run/period) + 1
 }
 
-// checkOutage asserts the issue's goal for an outage shorter than a
-// token's life: no failed request, no more tokens than a healthy run, no
-// request waiting for a token past one store timeout, and a rotation
-// notice's hold, plus the platform call.
-func checkOutage(t *testing.T, res outageResult) {
+// checkOutage asserts the goal for a fault shorter than a token's life: no
+// failed request, no more tokens than a healthy run, and no request
+// waiting for a token past one store timeout and a rotation notice's hold,
+// plus a second for the platform call on a loaded machine.
+func checkOutage(t *testing.T, p profile, sc scenario, res outageResult) {
 	t.Helper()
 	t.Log(res.row())
 	assert.Zero(t, res.total.Failures, "failed requests; first ones: %q", res.total.FirstErrors)
-	assert.LessOrEqual(t, res.tokens, healthyTokens(), "tokens issued, against a healthy run")
-	assert.Less(t, res.total.Longest, outageStoreTO+rotationHold+time.Second, "the longest request")
+	assert.LessOrEqual(t, res.tokens, healthyTokens(p, sc), "tokens issued, against a healthy run")
+	assert.Less(t, res.total.Longest, p.storeTimeout()+rotationHold+time.Second, "the longest request")
 	if t.Failed() {
 		res.explain(t)
 	}
 }
 
 func TestFleetOutage_SingleRedisKilledAndRestarted_NoFailureNoExtraLogin(t *testing.T) {
-	requireLong(t)
-	checkOutage(t, runOutage(t, "single redis-server killed at 4 s, restarted at 9 s", outageFrom, outageTo, outageRun,
-		singleServer((*redistest.Server).Kill, (*redistest.Server).Restart)))
+	bothProfiles(t, func(t *testing.T, p profile) {
+		checkOutage(t, p, shortFault, runOutage(t, "single redis-server killed at 4 s, restarted at 9 s", p, shortFault,
+			singleServer((*redistest.Server).Kill, (*redistest.Server).Restart)))
+	})
 }
 
 func TestFleetOutage_SingleRedisStoppedAndContinued_NoFailureNoExtraLogin(t *testing.T) {
-	requireLong(t)
-	checkOutage(t, runOutage(t, "single redis-server SIGSTOP at 4 s, SIGCONT at 9 s", outageFrom, outageTo, outageRun,
-		singleServer((*redistest.Server).Pause, (*redistest.Server).Resume)))
+	bothProfiles(t, func(t *testing.T, p profile) {
+		checkOutage(t, p, pause3s, runOutage(t, "single redis-server SIGSTOP at 4 s, SIGCONT at 7 s", p, pause3s,
+			singleServer((*redistest.Server).Pause, (*redistest.Server).Resume)))
+	})
+}
+
+func TestFleetOutage_SingleRedisStoppedTenSeconds_NoFailureNoExtraLogin(t *testing.T) {
+	bothProfiles(t, func(t *testing.T, p profile) {
+		checkOutage(t, p, pause10s, runOutage(t, "30 s tokens: single redis-server SIGSTOP at 13 s, SIGCONT at 23 s", p, pause10s,
+			singleServer((*redistest.Server).Pause, (*redistest.Server).Resume)))
+	})
 }
 
 func TestFleetOutage_ClusterLockMasterKilled_NoFailureNoExtraLogin(t *testing.T) {
-	requireLong(t)
-	checkOutage(t, runOutage(t, "Cluster 3+3: master of the credential's slot killed at 4 s (node timeout 2 s), restarted at 9 s", outageFrom, outageTo, outageRun,
-		clusterLockMasterKilled))
+	bothProfiles(t, func(t *testing.T, p profile) {
+		checkOutage(t, p, shortFault, runOutage(t, "Cluster 3+3: master of the credential's slot killed at 4 s (node timeout 2 s), restarted at 9 s", p, shortFault,
+			clusterLockMasterKilled))
+	})
 }
 
 func TestFleetOutage_SentinelMasterKilled_NoFailureNoExtraLogin(t *testing.T) {
-	requireLong(t)
-	checkOutage(t, runOutage(t, "Sentinel 1+1+3: master killed at 4 s (down-after 2 s), restarted at 9 s", outageFrom, outageTo, outageRun,
-		sentinelMasterKilled))
+	bothProfiles(t, func(t *testing.T, p profile) {
+		checkOutage(t, p, shortFault, runOutage(t, "Sentinel 1+1+3: master killed at 4 s (down-after 2 s), restarted at 9 s", p, shortFault,
+			sentinelMasterKilled))
+	})
 }
 
 func TestFleetOutage_LongerThanATokensLife_NoFailureALeaseAfterTheStoreReturnsThenOneTokenPerRefresh(t *testing.T) {
 	requireLong(t)
-	const to = 4*time.Second + outageTokenTTL + 2*time.Second // the token expires mid-outage
-	const run = to + outageLease + 8*time.Second              // a refresh period and more
-	res := runOutage(t, "single redis-server killed at 4 s, restarted at 18 s (longer than a token's life)", outageFrom, to, run,
-		singleServer((*redistest.Server).Kill, (*redistest.Server).Restart))
-	t.Log(res.row())
-	// From a lease after the store returned, the fleet is back to a token
-	// per refresh period (about 5 s: a 12 s life less its 10% skew less the
-	// 6 s window), plus the one in flight.
-	after := run - to - outageLease
-	assert.LessOrEqual(t, res.tokensAfter, int64(after/(4500*time.Millisecond))+1, "tokens issued after the store returned")
-	// While the store is down and the token has expired, replicas log in
-	// on their own, spaced by their backoff, and requests may fail; from a
-	// lease after the store returned, none does.
-	assert.True(t, res.total.LastFailure.Before(res.repaired.Add(outageLease)),
-		"a request failed %v after the store returned", res.total.LastFailure.Sub(res.repaired))
+	t.Run("tuned", func(t *testing.T) {
+		const to = 4*time.Second + outageTokenTTL + 2*time.Second // the token expires mid-outage
+		const run = to + outageLease + 8*time.Second              // a refresh period and more
+		res := runOutage(t, "single redis-server killed at 4 s, restarted at 18 s (longer than a token's life)", tuned,
+			scenario{ttl: outageTokenTTL, window: outageWindow, from: outageFrom, to: to, run: run},
+			singleServer((*redistest.Server).Kill, (*redistest.Server).Restart))
+		t.Log(res.row())
+		// From a lease after the store returned, the fleet is back to a token
+		// per refresh period (about 5 s: a 12 s life less its 10% skew less the
+		// 6 s window), plus the one in flight.
+		after := run - to - outageLease
+		assert.LessOrEqual(t, res.tokensAfter, int64(after/(4500*time.Millisecond))+1, "tokens issued after the store returned")
+		// While the store is down and the token has expired, replicas log in
+		// on their own, spaced by their backoff, and requests may fail; from a
+		// lease after the store returned, none does.
+		assert.True(t, res.total.LastFailure.Before(res.repaired.Add(outageLease)),
+			"a request failed %v after the store returned", res.total.LastFailure.Sub(res.repaired))
+	})
 }

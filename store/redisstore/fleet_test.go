@@ -31,7 +31,8 @@ const (
 	envPlatform   = "IOTAUTH_FLEET_PLATFORM"   // emulator base URL
 	envUntil      = "IOTAUTH_FLEET_UNTIL"      // end of the run, Unix nanoseconds
 	envGoroutines = "IOTAUTH_FLEET_GOROUTINES" // goroutines sending requests
-	envProfile    = "IOTAUTH_FLEET_PROFILE"    // "outage" for outageOptions, else fleetOptions
+	envProfile    = "IOTAUTH_FLEET_PROFILE"    // "outage" or "outage-defaults" for outageOptions, else fleetOptions
+	envWindow     = "IOTAUTH_FLEET_WINDOW"     // the refresh window of an outage worker
 )
 
 // reportPrefix marks the line of a worker's stdout that holds its report.
@@ -115,8 +116,10 @@ func TestFleetWorker(t *testing.T) {
 	}
 	var tl timeline
 	opts := fleetOptions()
-	if os.Getenv(envProfile) == "outage" {
-		opts = outageOptions()
+	if p := os.Getenv(envProfile); strings.HasPrefix(p, "outage") {
+		window, err := time.ParseDuration(os.Getenv(envWindow))
+		require.NoError(t, err)
+		opts = outageOptions(p == "outage", window)
 	}
 	r, err := newReplica(os.Getenv(envPlatform), os.Getenv(envRedis), append(opts, iotauth.WithHook(tl.hook))...)
 	require.NoError(t, err)

@@ -56,7 +56,10 @@ return 0`)
 // owner), or returns iotauth.ErrLockHeld at once when another holder has it.
 // A holder that dies loses the lock when the lease runs out. A lock key
 // without a TTL, or with more than four leases of it, is stale: Lock sets
-// its TTL to one lease, after which the next Lock takes it.
+// its TTL to one lease, after which the next Lock takes it. When the call
+// fails without an answer (a timeout, a broken connection), Lock returns
+// the lease it tried to take with the error: the script may have run, and
+// only that lease's Renew or Unlock can tell or undo it.
 func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (iotauth.Lease, error) {
 	if s == nil || s.rdb == nil {
 		return nil, errNotBuilt
@@ -74,7 +77,10 @@ func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (iota
 		return lockScript.Run(ctx, s.rdb, []string{l.key}, l.owner, ms, staleLeases*ms).Int64()
 	})
 	if err != nil {
-		return nil, s.fail("lock", err)
+		// The script may have run, or may still run: a paused Redis runs
+		// it when it continues, after this call gave up. The lease goes
+		// back with the error so that its holder can renew or release it.
+		return l, s.fail("lock", err)
 	}
 	if n == 0 {
 		return nil, iotauth.ErrLockHeld
