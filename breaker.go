@@ -96,16 +96,20 @@ func (f *fleet) probe(ctx context.Context) {
 // locklessWait is how long this process must still wait before its next
 // login without the fleet lock, counting that login when it may go now:
 // logins without the lock are spaced by the backoff, with jitter. The first
-// of an outage, when it replaces a rejected token, goes one to two probe
-// intervals (at random) after the flight began, within one store timeout, so that a store
-// that failed for a moment, or the token of the process whose login
-// rejected ours, has a chance to arrive. Without a token, it goes at once.
+// of an outage, when it replaces a rejected token, goes one store timeout
+// and up to a probe interval (at random) after the flight began: the store
+// gets the time a store call would have, because a rejection during an
+// outage most often means that another process rotated the token and saved
+// it there, and this process only reaches the store later (after a
+// failover, a go-redis pool that failed to dial retries once a second); a
+// login without the lock then would kill that token. Without a token, it
+// goes at once.
 func (f *fleet) locklessWait(began time.Time, rejected bool) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now().UnixNano()
 	if f.locklessNext == 0 && rejected {
-		f.locklessNext = began.UnixNano() + int64(float64(f.probeEvery())*(1+rand.Float64()))
+		f.locklessNext = began.UnixNano() + int64(f.c.cfg.storeTimeout) + int64(float64(f.probeEvery())*rand.Float64())
 	}
 	if now < f.locklessNext {
 		return time.Duration(f.locklessNext - now)

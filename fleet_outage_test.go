@@ -404,3 +404,65 @@ func TestFleet_PausedStoreRunsALockItsSenderGaveUpOn_NoFailureNoExtraLogin(t *te
 		assert.Less(t, time.Duration(longest.Load()), 2*time.Second+time.Second, "the longest wait for a token")
 	})
 }
+
+// viewStore is one process's view of a shared switchStore's Memory, without
+// its watch: its own down switch decides whether this process reaches it.
+type viewStore struct{ s *switchStore }
+
+func (v viewStore) Load(ctx context.Context, key string) (*iotauth.Token, error) {
+	return v.s.Load(ctx, key)
+}
+
+func (v viewStore) Save(ctx context.Context, key string, t *iotauth.Token) error {
+	return v.s.Save(ctx, key, t)
+}
+
+func (v viewStore) Delete(ctx context.Context, key string) error { return v.s.Memory.Delete(ctx, key) }
+
+func (v viewStore) Lock(ctx context.Context, key string, lease time.Duration) (iotauth.Lease, error) {
+	return v.s.Lock(ctx, key, lease)
+}
+
+// After a failover, processes reach the store again at different moments (a
+// go-redis pool that failed to dial retries once a second). One that is
+// still cut off when another rotates finds its token rejected: it must give
+// the store a store timeout to come back before logging in without the lock,
+// or its login kills the rotated token and the fleet logs in again and
+// again.
+func TestFleet_RejectedWhileOnlyThisProcessIsCutOff_AdoptsTheRotatedTokenNoExtraLogin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &lastTokenPlatform{life: 12 * time.Second}
+		mem := store.NewMemory()
+		fast, slow := &switchStore{Memory: mem}, &switchStore{Memory: mem}
+		go func() {
+			time.Sleep(4 * time.Second)
+			fast.down.Store(true)
+			slow.down.Store(true)
+			time.Sleep(3 * time.Second)
+			fast.down.Store(false)
+			time.Sleep(900 * time.Millisecond) // the slow process's pool dials again
+			slow.down.Store(false)
+		}()
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		for _, st := range []*switchStore{fast, slow} {
+			c := iotauth.NewCache(replica{p}, iotauth.WithStore(viewStore{st}), iotauth.WithLogger(discard),
+				iotauth.WithRefreshWindow(6*time.Second))
+			t.Cleanup(func() { c.Close() })
+			for range 5 {
+				wg.Go(func() {
+					for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+						if _, f := send(c, p); f {
+							failed.Add(1)
+						}
+					}
+				})
+			}
+		}
+		wg.Wait()
+		assert.Zero(t, failed.Load(), "failed requests")
+		// A token at 0 s, then one per refresh period (4.8 s) and the
+		// random wait before a rotation: at most 5 in 20 s.
+		assert.LessOrEqual(t, p.issued(), 5, "tokens issued")
+	})
+}

@@ -29,7 +29,8 @@ type outcome struct {
 }
 
 // spacing tells the waiters that the flight now waits to space a login
-// without the fleet lock: they wait one store timeout more at most.
+// without the fleet lock: they wait one store timeout more at most, and a
+// rotation hold for the login that may follow.
 func (f *flight) spacing() { f.spacedAt.Do(func() { close(f.spaced) }) }
 
 // finish publishes the outcome to the waiters, once.
@@ -108,7 +109,7 @@ func (c *Cache) wait(ctx context.Context) (*Token, error) {
 			return tok, err
 		}
 		c.n.waits.Add(1)
-		gaveUp, err := f.await(ctx, c.cfg.storeTimeout)
+		gaveUp, err := f.await(ctx, c.cfg.storeTimeout+rotationHold)
 		switch {
 		case err != nil:
 			return nil, err
