@@ -350,23 +350,22 @@ func TestFleetOutage_SentinelMasterKilled_NoFailureNoExtraLogin(t *testing.T) {
 }
 
 func TestFleetOutage_LongerThanATokensLife_NoFailureALeaseAfterTheStoreReturnsThenOneTokenPerRefresh(t *testing.T) {
-	requireLong(t)
-	t.Run("tuned", func(t *testing.T) {
+	bothProfiles(t, func(t *testing.T, p profile) {
 		const to = 4*time.Second + outageTokenTTL + 2*time.Second // the token expires mid-outage
-		const run = to + outageLease + 8*time.Second              // a refresh period and more
-		res := runOutage(t, "single redis-server killed at 4 s, restarted at 18 s (longer than a token's life)", tuned,
+		run := to + p.lease() + 8*time.Second                     // a refresh period and more
+		res := runOutage(t, "single redis-server killed at 4 s, restarted at 18 s (longer than a token's life)", p,
 			scenario{ttl: outageTokenTTL, window: outageWindow, from: outageFrom, to: to, run: run},
 			singleServer((*redistest.Server).Kill, (*redistest.Server).Restart))
 		t.Log(res.row())
 		// From a lease after the store returned, the fleet is back to a token
 		// per refresh period (about 5 s: a 12 s life less its 10% skew less the
 		// 6 s window), plus the one in flight.
-		after := run - to - outageLease
+		after := run - to - p.lease()
 		assert.LessOrEqual(t, res.tokensAfter, int64(after/(4500*time.Millisecond))+1, "tokens issued after the store returned")
 		// While the store is down and the token has expired, replicas log in
 		// on their own, spaced by their backoff, and requests may fail; from a
 		// lease after the store returned, none does.
-		assert.True(t, res.total.LastFailure.Before(res.repaired.Add(outageLease)),
+		assert.True(t, res.total.LastFailure.Before(res.repaired.Add(p.lease())),
 			"a request failed %v after the store returned", res.total.LastFailure.Sub(res.repaired))
 	})
 }
