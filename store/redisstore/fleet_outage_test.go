@@ -94,6 +94,14 @@ var (
 	defaults = profile{}
 )
 
+// String names the profile in the reliability table.
+func (p profile) String() string {
+	if p.tuned {
+		return "tuned"
+	}
+	return "defaults"
+}
+
 // storeTimeout and lease are the profile's.
 func (p profile) storeTimeout() time.Duration {
 	if p.tuned {
@@ -130,6 +138,7 @@ type fault struct {
 // outageResult is one row of the reliability table.
 type outageResult struct {
 	name     string
+	profile  string // "defaults" or "tuned"
 	total    load
 	tokens   int64 // logins + refreshes the platform served
 	rejected int64 // requests the platform refused with a stale token
@@ -153,7 +162,7 @@ func (r outageResult) explain(t *testing.T) {
 }
 
 func (r outageResult) row() string {
-	return fmt.Sprintf("| %s | %d | %d | %d | %v |", r.name, r.total.Requests-r.total.Failures, r.total.Failures, r.tokens, r.total.Longest.Round(time.Millisecond))
+	return fmt.Sprintf("| %s | %s | %d | %d | %d | %v |", r.profile, r.name, r.total.Requests-r.total.Failures, r.total.Failures, r.tokens, r.total.Longest.Round(time.Millisecond))
 }
 
 // runOutage runs the fleet against the topology that start builds, with
@@ -206,7 +215,7 @@ func runOutage(t *testing.T, name string, p profile, sc scenario, start func(t *
 		issuedAtBack = tokens()
 	}
 	reports := collectWorkers(t, w)
-	res := outageResult{name: name, tokens: tokens(), rejected: emu.OceanConnect.Rejected(), tokensAfter: tokens() - issuedAtBack, repaired: repaired, reports: reports}
+	res := outageResult{name: name, profile: p.String(), tokens: tokens(), rejected: emu.OceanConnect.Rejected(), tokensAfter: tokens() - issuedAtBack, repaired: repaired, reports: reports}
 	for i, r := range reports {
 		t.Logf("worker %d: %d requests, %d failed, longest %v; cache %+v", i, r.Requests, r.Failures, r.Longest, r.Stats)
 		res.total.add(r.load)
