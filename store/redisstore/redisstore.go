@@ -18,7 +18,11 @@
 //
 // Every call returns by its context's deadline, even with a client whose
 // ContextTimeoutEnabled is off (the command itself then ends at the client's
-// ReadTimeout). Errors name the operation and Redis's failure, never a
+// ReadTimeout, and may still run on a Redis that was paused). A Lock that
+// returns that way gives back, with its error, the lease it tried to take,
+// so that the Cache can renew or release a lock that ran after all: a
+// fleet on go-redis's default options rides out a paused, killed or
+// failed-over Redis (RELIABILITY.md). Errors name the operation and Redis's failure, never a
 // token; a stored token that cannot be read (garbage, a record cut short or
 // of another format version, a key holding a list or a hash: WRONGTYPE) is
 // store.ErrCorrupt or store.ErrWrongKey, which the Cache takes for a miss.
