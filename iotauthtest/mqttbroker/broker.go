@@ -82,6 +82,8 @@ type Counts struct {
 	Connects int // CONNECT packets received
 	Refused  int // CONNECTs refused for their username or password
 	Uploads  int // tokens accepted on $SYS/uploadToken
+
+	LastUpload time.Time // when the latest upload was accepted; zero before the first
 }
 
 // session is a connected client. tokens holds its Alibaba tokens by type

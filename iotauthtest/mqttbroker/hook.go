@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -160,7 +161,7 @@ func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 		delete(s.noticed, up.Type)
 	}
 	b.mu.Unlock()
-	b.count(cl.ID, func(c *Counts) { c.Uploads++ })
+	b.count(cl.ID, func(c *Counts) { c.Uploads++; c.LastUpload = time.Now() })
 	pk.TopicName = uploadTopic
 	return pk, nil
 }
