@@ -10,7 +10,10 @@ import (
 
 // Store keeps tokens outside the process, so that the processes of a fleet
 // share one credential and a restart reuses it. Load returns (nil, nil) when
-// nothing is stored under key. Implementations are in the store/ packages.
+// nothing is stored under key. Every call must return when its context
+// ends: the Cache bounds each by its store timeout (WithStoreTimeout) and
+// counts a call that runs past it as an outage. Implementations are in the
+// store/ packages.
 type Store interface {
 	Load(ctx context.Context, key string) (*Token, error)
 	Save(ctx context.Context, key string, t *Token) error
