@@ -12,7 +12,7 @@ import (
 // share one credential and a restart reuses it. Load returns (nil, nil) when
 // nothing is stored under key. Every call must return when its context
 // ends: the Cache bounds each by its store timeout (WithStoreTimeout) and
-// counts a call that runs past it as an outage. Implementations are in the
+// counts a call cut short by it as an outage. Implementations are in the
 // store/ packages.
 type Store interface {
 	Load(ctx context.Context, key string) (*Token, error)
