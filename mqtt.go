@@ -54,8 +54,8 @@ type MQTTSource interface {
 // MQTTRenewer is implemented by MQTT sources whose broker takes new tokens
 // on a live connection (Alibaba Cloud MQTT's token mode), so that a token
 // is renewed without a disconnect. The MQTT adapters (pahomqtt,
-// autopahomqtt) follow it; the schedule is theirs, the protocol the
-// source's.
+// autopahomqtt) follow it; the protocol is the source's, the schedule the
+// Caches' behind it (Cache.RefreshAt).
 type MQTTRenewer interface {
 	MQTTRenewal() MQTTRenewal
 }

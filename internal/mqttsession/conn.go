@@ -19,9 +19,8 @@ import (
 
 // attempt is one connection attempt's login, or why there is none.
 type attempt struct {
-	login  iotauth.MQTTLogin
-	issued time.Time
-	err    error
+	login iotauth.MQTTLogin
+	err   error
 }
 
 // ErrNoLogin fails an attempt that was opened without credentials.
@@ -33,7 +32,7 @@ var ErrNoLogin = errors.New("iotauth: no MQTT login for this connection attempt"
 func (s *Session) Prepare() (iotauth.MQTTLogin, error) {
 	l, err := s.LoginDetached()
 	s.mu.Lock()
-	s.next = &attempt{login: l, issued: time.Now(), err: err}
+	s.next = &attempt{login: l, err: err}
 	s.mu.Unlock()
 	return l, err
 }
@@ -90,7 +89,7 @@ func (s *Session) Open(ctx context.Context, dial Dialer, addr string, tlsOn bool
 		}
 		nc = tc
 	}
-	w := &Watched{raw: nc, s: s, login: at.login, issued: at.issued}
+	w := &Watched{raw: nc, s: s, login: at.login}
 	if tcp, ok := nc.(*net.TCPConn); ok {
 		// Embedding the *net.TCPConn keeps its vectored write: a library
 		// that writes a packet as several buffers at once (paho.golang)
@@ -103,10 +102,9 @@ func (s *Session) Open(ctx context.Context, dial Dialer, addr string, tlsOn bool
 
 // Watched is a connection to the broker opened for an MQTT library.
 type Watched struct {
-	raw    net.Conn
-	s      *Session
-	login  iotauth.MQTTLogin
-	issued time.Time
+	raw   net.Conn
+	s     *Session
+	login iotauth.MQTTLogin
 
 	in      scanner     // the packets read so far; one reader at a time
 	dropped atomic.Bool // closed by Drop, for a reconnect
@@ -218,7 +216,7 @@ func (w *Watched) Up(pub func(ctx context.Context, topic string, payload []byte)
 	if w.closed || w.live != nil {
 		return
 	}
-	w.live = w.s.Up(netLive{w, pub}, w.login, w.issued)
+	w.live = w.s.Up(netLive{w, pub}, w.login)
 }
 
 // close closes the connection and ends its renewal.

@@ -4,11 +4,15 @@
 // renewal of its tokens before they expire (for sources that are
 // iotauth.MQTTRenewers), with a reconnect as the fallback.
 //
-// The adapters know their MQTT library; this package knows the schedule.
+// The adapters know their MQTT library; this package knows the renewal
+// protocol. When to renew is the Cache's: a source that says when (see
+// Scheduler) is asked again exactly then; one that does not is renewed on
+// the broker's expiry notice only, and dropped when its tokens expire.
 package mqttsession
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"time"
 
@@ -131,9 +135,9 @@ const (
 	noticeInvalid
 )
 
-// Up starts the renewal of a connection made with l, obtained at issued,
-// on c. Stop it when the connection closes.
-func (s *Session) Up(c Conn, l iotauth.MQTTLogin, issued time.Time) *Live {
+// Up starts the renewal of a connection made with l on c. Stop it when the
+// connection closes.
+func (s *Session) Up(c Conn, l iotauth.MQTTLogin) *Live {
 	lv := &Live{stop: make(chan struct{}), done: make(chan struct{}), notices: make(chan notice, 1), cur: l}
 	s.mu.Lock()
 	s.live = lv
@@ -142,8 +146,17 @@ func (s *Session) Up(c Conn, l iotauth.MQTTLogin, issued time.Time) *Live {
 		close(lv.done)
 		return lv
 	}
-	go s.renew(lv, c, l, issued)
+	go s.renew(lv, c, l)
 	return lv
+}
+
+// Scheduler is an MQTT source that says when the login a connection holds
+// should be renewed: alimqtt's token mode source, from the Caches of its
+// tokens (iotauth.Cache.RefreshAt). at not after now means "ask the source
+// now"; a later at, "ask RenewAt again then"; the zero time, "only a closed
+// channel of changed (or the broker) can tell".
+type Scheduler interface {
+	RenewAt(l iotauth.MQTTLogin) (at time.Time, changed []<-chan struct{})
 }
 
 // Live is the renewal of one connection.
@@ -186,12 +199,12 @@ func (lv *Live) Stop() { lv.stopOnce.Do(func() { close(lv.stop) }) }
 // Done is closed when the renewal has ended.
 func (lv *Live) Done() <-chan struct{} { return lv.done }
 
-// renew keeps the tokens of a live connection valid: shortly before they
-// expire it asks the source for a login with later tokens and uploads them;
-// a broker's expiry notice makes it ask at once; an invalid-token notice,
-// a failed upload, or tokens that expire with nothing newer make it drop the
-// connection, so that the client reconnects with a fresh login.
-func (s *Session) renew(lv *Live, c Conn, cur iotauth.MQTTLogin, issued time.Time) {
+// renew keeps the tokens of a live connection valid: it asks the source for
+// a login with newer tokens when the source's schedule says (Scheduler) or
+// the broker's expiry notice comes, and uploads them; an invalid-token
+// notice, a failed upload, or tokens that expire with nothing newer make it
+// drop the connection, so that the client reconnects with a fresh login.
+func (s *Session) renew(lv *Live, c Conn, cur iotauth.MQTTLogin) {
 	defer close(lv.done)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -202,43 +215,104 @@ func (s *Session) renew(lv *Live, c Conn, cur iotauth.MQTTLogin, issued time.Tim
 		case <-ctx.Done():
 		}
 	}()
-	wait := askIn(cur, issued, time.Now())
+	sched, _ := s.src.(Scheduler)
+	stale := false // the last "ask now" gave nothing newer: wait for a change
 	for {
-		t := time.NewTimer(wait)
-		select {
-		case <-lv.stop:
-			t.Stop()
+		var (
+			at      time.Time
+			changed []<-chan struct{}
+		)
+		if sched != nil {
+			at, changed = sched.RenewAt(cur)
+		}
+		now := time.Now()
+		if !now.Before(cur.Expiry) {
+			c.Drop() // expired, and nothing newer was uploaded
 			return
-		case n := <-lv.notices:
-			t.Stop()
-			if n == noticeInvalid { // refused by Notice already
+		}
+		askNow := !at.IsZero() && !at.After(now) && !stale
+		if !askNow {
+			switch s.wait(lv, cur, at, changed, stale) {
+			case wakeStop:
+				return
+			case wakeInvalid: // refused by Notice already
 				c.Drop()
 				return
+			case wakeSchedule:
+				stale = false
+				continue // ask the schedule again
 			}
-		case <-t.C:
 		}
 		next, err := s.login(ctx)
-		now := time.Now()
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil || next.Expiry.IsZero() || !next.Expiry.After(cur.Expiry) {
-			if !now.Before(cur.Expiry) {
-				c.Drop() // expired, and nothing newer to upload
-				return
-			}
-			wait = retryIn(cur, issued, now)
+		if err != nil || next.Expiry.IsZero() || next.Password == cur.Password {
+			stale = askNow
 			continue
 		}
+		stale = false
 		if !s.upload(ctx, c, next) {
 			if ctx.Err() == nil {
 				c.Drop()
 			}
 			return
 		}
-		cur, issued = next, now
+		cur = next
 		lv.setCurrent(cur)
-		wait = askIn(cur, issued, now)
+	}
+}
+
+// wake is why a renewal's wait ended.
+type wake int
+
+const (
+	wakeStop     wake = iota // the connection closed
+	wakeInvalid              // the broker said a token is invalid
+	wakeExpiring             // the broker said a token is about to expire: ask the source
+	wakeSchedule             // the schedule's time came, or it changed, or the tokens expire
+)
+
+// wait waits for the first of: the connection's end, a broker's notice,
+// at, a closed channel of changed, and the expiry of cur. When stale (asking
+// now gave nothing newer), an at that has come and channels closed already
+// are old news: it waits for something else.
+func (s *Session) wait(lv *Live, cur iotauth.MQTTLogin, at time.Time, changed []<-chan struct{}, stale bool) wake {
+	until := cur.Expiry
+	if !at.IsZero() && at.Before(until) && (!stale || at.After(time.Now())) {
+		until = at
+	}
+	t := time.NewTimer(max(time.Until(until), 0))
+	defer t.Stop()
+	cases := []reflect.SelectCase{
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(lv.stop)},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(lv.notices)},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.C)},
+	}
+	for _, ch := range changed {
+		if ch != nil && !(stale && isClosed(ch)) {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+		}
+	}
+	i, v, _ := reflect.Select(cases)
+	switch i {
+	case 0:
+		return wakeStop
+	case 1:
+		if v.Interface().(notice) == noticeInvalid {
+			return wakeInvalid
+		}
+		return wakeExpiring
+	}
+	return wakeSchedule
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -260,20 +334,4 @@ func (s *Session) upload(ctx context.Context, c Conn, l iotauth.MQTTLogin) bool 
 		}
 	}
 	return true
-}
-
-// askIn is when to ask the source for later tokens: within the Cache's
-// refresh window (iotauth.DefaultRefreshWindow of the tokens' lifetime),
-// a quarter of the way into it, so that a Cache behind the source has
-// started its refresh.
-func askIn(l iotauth.MQTTLogin, issued, now time.Time) time.Duration {
-	life := l.Expiry.Sub(issued)
-	return max(l.Expiry.Add(-iotauth.DefaultRefreshWindow(life)*3/4).Sub(now), 0)
-}
-
-// retryIn is when to ask again after the source gave nothing newer: an
-// eighth of the refresh window, at least 10 ms, and no later than expiry.
-func retryIn(l iotauth.MQTTLogin, issued, now time.Time) time.Duration {
-	d := max(iotauth.DefaultRefreshWindow(l.Expiry.Sub(issued))/8, 10*time.Millisecond)
-	return min(d, max(l.Expiry.Sub(now), 0))
 }

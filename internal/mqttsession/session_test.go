@@ -17,7 +17,7 @@ import (
 
 // tokens is an MQTTRenewer whose logins carry a token that lives life and is
 // replaced when the caller asks within the last half of it (as a Cache
-// would), numbered from 1.
+// would), numbered from 1. It says nothing about when to ask: see scheduled.
 type tokens struct {
 	mu      sync.Mutex
 	life    time.Duration
@@ -25,20 +25,36 @@ type tokens struct {
 	expiry  time.Time
 	refused []string
 	fail    bool
+	logins  int
 }
 
 func (s *tokens) MQTTLogin(context.Context) (iotauth.MQTTLogin, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.logins++
 	if s.fail {
 		return iotauth.MQTTLogin{}, errors.New("platform down")
 	}
 	now := time.Now()
-	if s.n == 0 || s.expiry.Sub(now) < s.life/2 {
+	if s.n == 0 || s.expiry.Sub(now) <= s.life/2 {
 		s.n++
 		s.expiry = now.Add(s.life)
 	}
 	return iotauth.MQTTLogin{Password: iotauth.Secret("T|" + strconv.Itoa(s.n)), Expiry: s.expiry}, nil
+}
+
+// scheduled is tokens that say when to ask, as a source over a Cache does:
+// at once when the login is not the current one, else half-way through the
+// token's life.
+type scheduled struct{ *tokens }
+
+func (s scheduled) RenewAt(l iotauth.MQTTLogin) (time.Time, []<-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if string(l.Password) != "T|"+strconv.Itoa(s.n) {
+		return time.Now(), nil
+	}
+	return s.expiry.Add(-s.life / 2), nil
 }
 
 func (s *tokens) Refused(l iotauth.MQTTLogin) {
@@ -86,24 +102,25 @@ func (c *conn) state() ([]string, int) {
 	return append([]string(nil), c.uploads...), c.drops
 }
 
-func up(t *testing.T, src *tokens, c *conn) (*Session, *Live) {
+func up(t *testing.T, src iotauth.MQTTSource, c *conn) (*Session, *Live) {
 	t.Helper()
 	s := New(src)
 	l, err := s.Login(context.Background())
 	require.NoError(t, err)
-	return s, s.Up(c, l, time.Now())
+	return s, s.Up(c, l)
 }
 
-// Each token is uploaded before the one it replaces expires, without a drop,
-// until the connection closes.
-func TestRenew_UploadsEachTokenBeforeExpiry_UntilStopped(t *testing.T) {
+// Each token is uploaded when the source's schedule says, before the one it
+// replaces expires, without a drop, until the connection closes.
+func TestRenew_UploadsEachTokenWhenTheScheduleSays_UntilStopped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src, c := &tokens{life: time.Minute}, &conn{}
-		_, lv := up(t, src, c)
-		time.Sleep(3*time.Minute + time.Second)
+		_, lv := up(t, scheduled{src}, c)
+		time.Sleep(2*time.Minute + time.Second)
 		uploads, drops := c.state()
-		assert.Equal(t, []string{"up:T|2", "up:T|3", "up:T|4"}, uploads)
+		assert.Equal(t, []string{"up:T|2", "up:T|3", "up:T|4", "up:T|5"}, uploads, "at 30 s, 60 s, 90 s, 120 s")
 		assert.Zero(t, drops)
+		assert.Equal(t, 5, src.logins, "asked only when the schedule said")
 		lv.Stop()
 		synctest.Wait()
 		select {
@@ -111,6 +128,22 @@ func TestRenew_UploadsEachTokenBeforeExpiry_UntilStopped(t *testing.T) {
 		default:
 			t.Fatal("renewal still running after Stop")
 		}
+	})
+}
+
+// A source without a schedule is renewed on the broker's notice only: its
+// tokens expire, and the connection is dropped then.
+func TestRenew_NoSchedule_NoNotice_DropsAtExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src, c := &tokens{life: time.Minute}, &conn{}
+		_, lv := up(t, src, c)
+		start := time.Now()
+		<-lv.Done()
+		assert.Equal(t, time.Minute, time.Since(start))
+		uploads, drops := c.state()
+		assert.Empty(t, uploads)
+		assert.Equal(t, 1, drops)
+		assert.Equal(t, 1, src.logins)
 	})
 }
 
@@ -152,7 +185,7 @@ func TestRenew_InvalidNotice_RefusesAndDrops(t *testing.T) {
 func TestRenew_FailedUpload_Drops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src, c := &tokens{life: time.Minute}, &conn{failing: true}
-		_, lv := up(t, src, c)
+		_, lv := up(t, scheduled{src}, c)
 		<-lv.Done()
 		_, drops := c.state()
 		assert.Equal(t, 1, drops)
@@ -160,11 +193,12 @@ func TestRenew_FailedUpload_Drops(t *testing.T) {
 }
 
 // Tokens that expire with nothing newer from the source (the platform is
-// down) end in a drop at expiry, not before, and not in a busy loop.
+// down) end in a drop at expiry, not before, and not in a busy loop: a
+// schedule that keeps saying "now" is asked once.
 func TestRenew_NothingNewer_DropsAtExpiry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src, c := &tokens{life: time.Minute}, &conn{}
-		_, lv := up(t, src, c)
+		_, lv := up(t, scheduled{src}, c)
 		src.mu.Lock()
 		src.fail = true
 		src.mu.Unlock()
@@ -173,16 +207,17 @@ func TestRenew_NothingNewer_DropsAtExpiry(t *testing.T) {
 		assert.Equal(t, time.Minute, time.Since(start))
 		_, drops := c.state()
 		assert.Equal(t, 1, drops)
+		assert.Equal(t, 2, src.logins, "the first login and one at the schedule's time")
 	})
 }
 
 // Without a renewal, or with tokens that never expire, nothing runs.
 func TestUp_NothingToRenew_RunsNothing(t *testing.T) {
 	s := New(&plain{})
-	lv := s.Up(&conn{}, iotauth.MQTTLogin{Expiry: time.Now().Add(time.Hour)}, time.Now())
+	lv := s.Up(&conn{}, iotauth.MQTTLogin{Expiry: time.Now().Add(time.Hour)})
 	<-lv.Done()
 	s.Notice("anything")
-	lv = New(&tokens{life: time.Hour}).Up(&conn{}, iotauth.MQTTLogin{}, time.Now())
+	lv = New(&tokens{life: time.Hour}).Up(&conn{}, iotauth.MQTTLogin{})
 	<-lv.Done()
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
@@ -117,21 +118,34 @@ func (d deviceCredential) Describe() iotauth.Platform {
 
 // TokenMQTTSource is the token mode login of clientID as an
 // iotauth.MQTTSource. Each login draws the current token of every source in
-// tokens (usually an iotauth.Cache over TokenSource, one per token type)
-// and builds the password from their types (see TokenLogin). After the
-// broker refuses a login, its tokens are invalidated in the sources that
-// are Invalidators (Caches), so the next login carries new ones.
+// tokens (an iotauth.Cache over TokenSource, one per token type; a source
+// that is not a Cache is wrapped in one with the default options) and
+// builds the password from their types (see TokenLogin). After the broker
+// refuses a login, its tokens are invalidated in their Caches, so the next
+// login carries new ones.
 //
 // The source is an iotauth.MQTTRenewer: an MQTT adapter uploads the renewed
-// tokens on the live connection ($SYS/uploadToken) before they expire.
+// tokens on the live connection ($SYS/uploadToken) when their Caches
+// refresh them (iotauth.Cache.RefreshAt: WithRefreshWindow decides), before
+// they expire.
 func (p *Provider) TokenMQTTSource(clientID string, tokens ...iotauth.TokenSource) iotauth.MQTTSource {
-	return &tokenMQTTSource{p: p, clientID: clientID, sources: append([]iotauth.TokenSource(nil), tokens...)}
+	caches := make([]*iotauth.Cache, len(tokens))
+	for i, ts := range tokens {
+		switch ts := ts.(type) {
+		case nil:
+		case *iotauth.Cache:
+			caches[i] = ts
+		default:
+			caches[i] = iotauth.NewCache(ts)
+		}
+	}
+	return &tokenMQTTSource{p: p, clientID: clientID, caches: caches}
 }
 
 type tokenMQTTSource struct {
 	p        *Provider
 	clientID string
-	sources  []iotauth.TokenSource
+	caches   []*iotauth.Cache // nil where the source given was nil
 
 	mu       sync.Mutex
 	last     []*iotauth.Token // the tokens of the last login served
@@ -139,11 +153,11 @@ type tokenMQTTSource struct {
 }
 
 func (s *tokenMQTTSource) MQTTLogin(ctx context.Context) (iotauth.MQTTLogin, error) {
-	if len(s.sources) == 0 {
+	if len(s.caches) == 0 {
 		return iotauth.MQTTLogin{}, httpc.Refuse(platform, "mqtt login", "no token source")
 	}
-	toks := make([]*iotauth.Token, len(s.sources))
-	for i, ts := range s.sources {
+	toks := make([]*iotauth.Token, len(s.caches))
+	for i, ts := range s.caches {
 		if ts == nil {
 			return iotauth.MQTTLogin{}, httpc.Refuse(platform, "mqtt login", "a token source is nil")
 		}
@@ -171,10 +185,37 @@ func (s *tokenMQTTSource) Refused(l iotauth.MQTTLogin) {
 	}
 	s.mu.Unlock()
 	for i, t := range toks {
-		if inv, ok := s.sources[i].(iotauth.Invalidator); ok {
-			inv.Invalidate(t)
+		s.caches[i].Invalidate(t)
+	}
+}
+
+// RenewAt is when the MQTT session holding l asks for newer tokens: what
+// the Caches of l's tokens say (see iotauth.Cache.RefreshAt), the earliest
+// of them; at once for a login older than the last one served.
+func (s *tokenMQTTSource) RenewAt(l iotauth.MQTTLogin) (time.Time, []<-chan struct{}) {
+	s.mu.Lock()
+	toks := s.last
+	if l.Password != s.lastPass {
+		toks = nil
+	}
+	s.mu.Unlock()
+	if toks == nil {
+		return time.Now(), nil
+	}
+	var (
+		at      time.Time
+		changed []<-chan struct{}
+	)
+	for i, t := range toks {
+		a, ch := s.caches[i].RefreshAt(t)
+		if !a.IsZero() && (at.IsZero() || a.Before(at)) {
+			at = a
+		}
+		if ch != nil {
+			changed = append(changed, ch)
 		}
 	}
+	return at, changed
 }
 
 // MQTTRenewal uploads each token of a login on $SYS/uploadToken, and reads
