@@ -55,10 +55,10 @@ func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) 
 	}
 }
 
-// bubbled returns a Provider of the emulated account and the emulator, for
-// a test inside a synctest bubble: real HTTP over in-memory connections,
-// closed when the test ends. edit changes the Config.
-func bubbled(t *testing.T, edit func(*alimqtt.Config)) (*alimqtt.Provider, *iotauthtest.Server) {
+// bubbleServer starts the emulator for a test inside a synctest bubble,
+// with the client that reaches it: real HTTP over in-memory connections,
+// closed when the test ends.
+func bubbleServer(t *testing.T) (*iotauthtest.Server, *http.Client) {
 	t.Helper()
 	l := newPipeListener()
 	srv := iotauthtest.NewServer(iotauthtest.WithListener(l))
@@ -67,8 +67,17 @@ func bubbled(t *testing.T, edit func(*alimqtt.Config)) (*alimqtt.Provider, *iota
 		tr.CloseIdleConnections()
 		srv.Close()
 	})
+	return srv, &http.Client{Transport: tr}
+}
+
+// bubbled returns a Provider of the emulated account and the emulator, for
+// a test inside a synctest bubble (see bubbleServer). edit changes the
+// Config.
+func bubbled(t *testing.T, edit func(*alimqtt.Config)) (*alimqtt.Provider, *iotauthtest.Server) {
+	t.Helper()
+	srv, client := bubbleServer(t)
 	return emulatedWith(t, srv, func(cfg *alimqtt.Config) {
-		cfg.HTTPClient = &http.Client{Transport: tr}
+		cfg.HTTPClient = client
 		edit(cfg)
 	}), srv
 }

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
@@ -56,20 +56,33 @@ type Config struct {
 	// HTTPClient makes the calls (for TLS settings, proxies, timeouts);
 	// default a client with a 30 s timeout.
 	HTTPClient *http.Client
+	// MaxDeviceCredentials bounds how many device credentials the Provider
+	// keeps for DeviceCredential (and DeviceCredentialSource): looking up
+	// one more first drops the least recently used, which is read from the
+	// platform again at its next use. Zero means
+	// DefaultMaxDeviceCredentials; negative is refused by New.
+	MaxDeviceCredentials int
+	// DeviceCredentialIdleTimeout drops a device credential the Provider
+	// keeps once it has not been asked for during that long, so that its
+	// next use reads it from the platform again. It costs one goroutine,
+	// until Close. Zero keeps credentials until MaxDeviceCredentials
+	// pushes them out (no goroutine); negative is refused by New.
+	DeviceCredentialIdleTimeout time.Duration
 }
 
 // Provider calls the onsmqtt OpenAPI of one instance with one AccessKey and
 // derives the MQTT logins of its devices: device credentials
 // (DeviceCredential), tokens (TokenSource) and signatures (SignatureLogin).
 // It is safe for concurrent use.
+//
+// It keeps the device credentials it looked up (see DeviceCredential);
+// Close drops them. With Config.DeviceCredentialIdleTimeout, call Close
+// when done.
 type Provider struct {
-	cfg  Config
-	base string
-	http *httpc.Client
-
-	mu     sync.Mutex
-	creds  map[string]*DeviceCredential // client id → credential
-	flight map[string]*credentialFlight // client id → lookup in progress
+	cfg   Config
+	base  string
+	http  *httpc.Client
+	creds *iotauth.Pool // the device credentials: a Cache per client id (lookup.go)
 }
 
 // The documented forms of the ids a Config and the calls carry. Region ids
@@ -114,6 +127,10 @@ func New(cfg Config) (*Provider, error) {
 		err = f.Err("MQTTTLSPort", "must be -1 (none), 0 (default) or a port number")
 	case cfg.MQTTPort < 0 && cfg.MQTTTLSPort < 0:
 		err = f.Err("MQTTTLSPort", "cannot be -1 when MQTTPort is -1 too")
+	case cfg.MaxDeviceCredentials < 0:
+		err = f.Err("MaxDeviceCredentials", "must be 0 (default) or more")
+	case cfg.DeviceCredentialIdleTimeout < 0:
+		err = f.Err("DeviceCredentialIdleTimeout", "must be 0 (none) or more")
 	}
 	if err != nil {
 		return nil, err
@@ -125,13 +142,26 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.MQTTHost == "" {
 		cfg.MQTTHost = cfg.InstanceID + ".mqtt.aliyuncs.com"
 	}
-	return &Provider{
-		cfg:    cfg,
-		base:   base,
-		http:   httpc.New(platform, cfg.HTTPClient, string(cfg.AccessKeySecret), string(cfg.SecurityToken)),
-		creds:  map[string]*DeviceCredential{},
-		flight: map[string]*credentialFlight{},
-	}, nil
+	if cfg.MaxDeviceCredentials == 0 {
+		cfg.MaxDeviceCredentials = DefaultMaxDeviceCredentials
+	}
+	p := &Provider{
+		cfg:  cfg,
+		base: base,
+		http: httpc.New(platform, cfg.HTTPClient, string(cfg.AccessKeySecret), string(cfg.SecurityToken)),
+	}
+	p.creds = p.newCredentialPool()
+	return p, nil
+}
+
+// Close drops the device credentials the Provider keeps and stops the
+// goroutine that drops idle ones (see Config.DeviceCredentialIdleTimeout);
+// DeviceCredential and the device-credential sources fail with
+// iotauth.ErrClosed from then on. The other calls still work. It is safe
+// to call more than once, and returns nil.
+func (p *Provider) Close() error {
+	p.creds.Close()
+	return nil
 }
 
 // checkClientID refuses a client id the platform refuses, before it is

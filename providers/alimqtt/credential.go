@@ -3,6 +3,7 @@ package alimqtt
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/iotauth/iotauth"
@@ -87,4 +88,53 @@ func msTime(f httpc.FlexInt) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(f.V)
+}
+
+// The Extra keys of a device credential carried as a Token.
+const (
+	extraKeyID      = "device_access_key_id"
+	extraInstanceID = "instance_id"
+	extraCreated    = "create_time" // Unix milliseconds; absent when unknown
+	extraUpdated    = "update_time"
+)
+
+// token is cred as a Token, the form in which a Cache keeps it: the secret
+// is the AccessToken (so that it prints as [REDACTED] and is checked like
+// any token's), the rest is in Extra, and there is no Expiry. credentialOf
+// turns it back.
+func (cred *DeviceCredential) token() *iotauth.Token {
+	extra := map[string]string{extraKeyID: cred.DeviceAccessKeyID, extraInstanceID: cred.InstanceID}
+	for k, t := range map[string]time.Time{extraCreated: cred.CreateTime, extraUpdated: cred.UpdateTime} {
+		if !t.IsZero() {
+			extra[k] = strconv.FormatInt(t.UnixMilli(), 10)
+		}
+	}
+	return &iotauth.Token{AccessToken: string(cred.DeviceAccessKeySecret), Extra: extra}
+}
+
+// credentialOf is the credential of clientID that t carries (see token),
+// with the Provider's broker; a missing instance is the Config's.
+func (p *Provider) credentialOf(clientID string, t *iotauth.Token) *DeviceCredential {
+	instance := t.Extra[extraInstanceID]
+	if instance == "" {
+		instance = p.cfg.InstanceID
+	}
+	return &DeviceCredential{
+		ClientID:              clientID,
+		InstanceID:            instance,
+		DeviceAccessKeyID:     t.Extra[extraKeyID],
+		DeviceAccessKeySecret: iotauth.Secret(t.AccessToken),
+		CreateTime:            extraTime(t.Extra[extraCreated]),
+		UpdateTime:            extraTime(t.Extra[extraUpdated]),
+		broker:                p.broker(),
+	}
+}
+
+// extraTime reads a time token wrote; anything else is the zero time.
+func extraTime(ms string) time.Time {
+	v, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil || v <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,7 +69,7 @@ func TestDeviceCredential_100ConcurrentCallers_OneGetOneRegister(t *testing.T) {
 	wg.Wait()
 	for i := range 100 {
 		require.NoError(t, errs[i])
-		assert.Same(t, creds[0], creds[i])
+		assert.Equal(t, creds[0], creds[i])
 	}
 	assert.Equal(t, int64(1), srv.Alibaba.Calls("GetDeviceCredential"))
 	assert.Equal(t, int64(1), srv.Alibaba.Calls("RegisterDeviceCredential"))
@@ -75,7 +77,7 @@ func TestDeviceCredential_100ConcurrentCallers_OneGetOneRegister(t *testing.T) {
 
 	again, err := c.DeviceCredential(context.Background(), id)
 	require.NoError(t, err)
-	assert.Same(t, creds[0], again, "cached")
+	assert.Equal(t, creds[0], again, "cached")
 	assert.Equal(t, int64(2), srv.Alibaba.Requests(), "no call for a cached credential")
 }
 
@@ -119,14 +121,22 @@ func TestDeviceCredential_RegisterRace_GetsAgainInsteadOfReRegistering(t *testin
 	assert.Equal(t, int64(1605541382000), cred.CreateTime.UnixMilli())
 }
 
-func TestDeviceCredential_Failure_IsNotCached(t *testing.T) {
-	c, srv := emulated(t)
-	srv.Alibaba.FailNext(1, http.StatusInternalServerError)
-	_, err := c.DeviceCredential(context.Background(), "GID_test@@@dev1")
-	require.ErrorIs(t, err, iotauth.ErrServer)
-	cred, err := c.DeviceCredential(context.Background(), "GID_test@@@dev1")
-	require.NoError(t, err)
-	assert.Equal(t, "GID_test@@@dev1", cred.ClientID)
+// A failed lookup is not kept: it is answered for the Cache's backoff (one
+// second at first) without a call, then tried again.
+func TestDeviceCredential_Failure_RetriedAfterTheBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, srv := bubbled(t, func(*alimqtt.Config) {})
+		srv.Alibaba.FailNext(1, http.StatusInternalServerError)
+		_, err := c.DeviceCredential(context.Background(), "GID_test@@@dev1")
+		require.ErrorIs(t, err, iotauth.ErrServer)
+		_, err = c.DeviceCredential(context.Background(), "GID_test@@@dev1")
+		require.ErrorIs(t, err, iotauth.ErrServer, "backed off")
+		assert.Equal(t, int64(1), srv.Alibaba.Requests())
+		time.Sleep(1200 * time.Millisecond)
+		cred, err := c.DeviceCredential(context.Background(), "GID_test@@@dev1")
+		require.NoError(t, err)
+		assert.Equal(t, "GID_test@@@dev1", cred.ClientID)
+	})
 }
 
 func TestDeviceCredential_CallerCancel_ReturnsContextError(t *testing.T) {
@@ -178,14 +188,17 @@ func TestDeviceCredential_MQTTLogin_DocumentedDerivation(t *testing.T) {
 }
 
 func TestDeviceCredentialNumExceed_IsQuotaExceeded(t *testing.T) {
-	c, srv := emulated(t)
-	srv.Alibaba.SetCredentialQuota(1)
-	_, err := c.DeviceCredential(context.Background(), "GID_test@@@dev1")
-	require.NoError(t, err)
-	_, err = c.DeviceCredential(context.Background(), "GID_test@@@dev2")
-	require.ErrorIs(t, err, iotauth.ErrQuotaExceeded)
-	assert.Equal(t, alimqtt.CodeDeviceCredentialNumExceed, platformError(t, err).Code)
-	require.NoError(t, c.UnRegisterDeviceCredential(context.Background(), "GID_test@@@dev1"))
-	_, err = c.DeviceCredential(context.Background(), "GID_test@@@dev2")
-	assert.NoError(t, err, "quota released by UnRegister")
+	synctest.Test(t, func(t *testing.T) {
+		c, srv := bubbled(t, func(*alimqtt.Config) {})
+		srv.Alibaba.SetCredentialQuota(1)
+		_, err := c.DeviceCredential(context.Background(), "GID_test@@@dev1")
+		require.NoError(t, err)
+		_, err = c.DeviceCredential(context.Background(), "GID_test@@@dev2")
+		require.ErrorIs(t, err, iotauth.ErrQuotaExceeded)
+		assert.Equal(t, alimqtt.CodeDeviceCredentialNumExceed, platformError(t, err).Code)
+		require.NoError(t, c.UnRegisterDeviceCredential(context.Background(), "GID_test@@@dev1"))
+		time.Sleep(1200 * time.Millisecond) // the Cache's first backoff
+		_, err = c.DeviceCredential(context.Background(), "GID_test@@@dev2")
+		assert.NoError(t, err, "quota released by UnRegister")
+	})
 }

@@ -2,65 +2,85 @@ package alimqtt
 
 import (
 	"context"
-	"time"
+	"log/slog"
+
+	"github.com/iotauth/iotauth"
 )
 
-// lookupTimeout bounds one register-if-absent, which runs detached from
-// the callers' contexts.
-const lookupTimeout = time.Minute
-
-// credentialFlight is one DeviceCredential lookup that concurrent callers
-// for the same client id wait for.
-type credentialFlight struct {
-	done chan struct{}
-	cred *DeviceCredential
-	err  error
-}
+// DefaultMaxDeviceCredentials is how many device credentials a Provider
+// keeps when Config.MaxDeviceCredentials is zero.
+const DefaultMaxDeviceCredentials = 10_000
 
 // DeviceCredential returns the credential of clientID, registering it if
 // the device has none: Get first, Register only on DeviceCredentialNotFound,
 // and Get again when another process registered it in between
 // (DeviceCredentialExsit), so a credential a device may be using is never
-// replaced. The result is cached per client id, and concurrent callers for
-// the same client id share one lookup.
+// replaced.
+//
+// The credential is kept in an iotauth.Cache per client id, so that the
+// Cache decides when the platform is called: concurrent callers for a
+// client id share one lookup, which runs detached from their contexts
+// within the Cache's refresh timeout (30 s); a failed lookup is retried
+// after the Cache's backoff, and one the platform refuses for the
+// AccessKey (iotauth.ErrInvalidCredentials, iotauth.ErrForbidden) is
+// answered with the same error for the Cache's hold-off (5 minutes)
+// without a call. The Provider keeps at most Config.MaxDeviceCredentials
+// of them, dropping the least recently used first, and with
+// Config.DeviceCredentialIdleTimeout those unused that long; a dropped
+// credential is looked up again at its next use, and so is one that
+// RefreshDeviceCredential or UnRegisterDeviceCredential changed. After
+// Close it returns iotauth.ErrClosed.
 func (p *Provider) DeviceCredential(ctx context.Context, clientID string) (*DeviceCredential, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	if cred, ok := p.creds[clientID]; ok {
-		p.mu.Unlock()
-		return cred, nil
+	if err := checkClientID("GetDeviceCredential", clientID); err != nil {
+		return nil, err // refused before it takes a place among the credentials kept
 	}
-	f, ok := p.flight[clientID]
-	if !ok {
-		f = &credentialFlight{done: make(chan struct{})}
-		p.flight[clientID] = f
-		go p.lookup(context.WithoutCancel(ctx), clientID, f)
+	t, err := p.creds.Token(ctx, clientID)
+	if err != nil {
+		return nil, err
 	}
-	p.mu.Unlock()
-	select {
-	case <-f.done:
-		return f.cred, f.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return p.credentialOf(clientID, t), nil
 }
 
-// lookup runs one register-if-absent for clientID, detached from the
-// first caller's cancellation so that the others still get an answer.
-func (p *Provider) lookup(ctx context.Context, clientID string, f *credentialFlight) {
-	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	defer cancel()
-	f.cred, f.err = p.getOrRegister(ctx, clientID)
-	p.mu.Lock()
-	delete(p.flight, clientID)
-	if f.err == nil {
-		p.creds[clientID] = f.cred
+// newCredentialPool returns the Pool that keeps the device credentials, a
+// Cache per client id over its credentialLookup. The Caches log nothing: a
+// failed lookup is DeviceCredential's error, which a DeviceCredentialSource's
+// own Cache logs as its options say, once.
+func (p *Provider) newCredentialPool() *iotauth.Pool {
+	opts := []iotauth.PoolOption{
+		iotauth.WithMaxCaches(p.cfg.MaxDeviceCredentials),
+		iotauth.WithPoolCacheOptions(iotauth.WithLogger(slog.New(slog.DiscardHandler))),
 	}
-	p.mu.Unlock()
-	close(f.done)
+	if p.cfg.DeviceCredentialIdleTimeout > 0 {
+		opts = append(opts, iotauth.WithIdleTimeout(p.cfg.DeviceCredentialIdleTimeout))
+	}
+	return iotauth.NewPool(func(_ context.Context, clientID string) (iotauth.TokenSource, error) {
+		return credentialLookup{p, clientID}, nil
+	}, opts...)
 }
+
+// credentialLookup is the source of one device's credential in the
+// Provider's Pool: a register-if-absent, whose credential travels as a
+// Token (see DeviceCredential.token). The credential does not expire: its
+// Cache keeps it until the Pool drops it.
+type credentialLookup struct {
+	p        *Provider
+	clientID string
+}
+
+func (l credentialLookup) Token(ctx context.Context) (*iotauth.Token, error) {
+	cred, err := l.p.getOrRegister(ctx, l.clientID)
+	if err != nil {
+		return nil, err
+	}
+	return cred.token(), nil
+}
+
+// Describe names the platform, for the Cache's logs and errors. The
+// credentials the Provider keeps are in no Store.
+func (l credentialLookup) Describe() iotauth.Platform { return iotauth.Platform{Name: platform} }
 
 func (p *Provider) getOrRegister(ctx context.Context, clientID string) (*DeviceCredential, error) {
 	cred, err := p.GetDeviceCredential(ctx, clientID)
@@ -74,18 +94,6 @@ func (p *Provider) getOrRegister(ctx context.Context, clientID string) (*DeviceC
 	return cred, err
 }
 
-// remember replaces the cached credential of a device after a refresh.
-func (p *Provider) remember(cred *DeviceCredential) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.creds[cred.ClientID]; ok {
-		p.creds[cred.ClientID] = cred
-	}
-}
-
-// forget drops the cached credential of a device.
-func (p *Provider) forget(clientID string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.creds, clientID)
-}
+// forget drops the credential the Provider keeps for clientID, so that its
+// next use reads it from the platform.
+func (p *Provider) forget(clientID string) { p.creds.Forget(clientID) }

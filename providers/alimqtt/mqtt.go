@@ -90,8 +90,8 @@ type deviceCredential struct {
 	clientID string
 }
 
-const extraKeyID = "device_access_key_id"
-
+// MQTTCredential is the device's credential the Provider keeps (see
+// DeviceCredential), as a Token; afresh, it is read from the platform again.
 func (d deviceCredential) MQTTCredential(ctx context.Context, afresh bool) (*iotauth.Token, error) {
 	if afresh {
 		d.p.forget(d.clientID)
@@ -100,14 +100,11 @@ func (d deviceCredential) MQTTCredential(ctx context.Context, afresh bool) (*iot
 	if err != nil {
 		return nil, err
 	}
-	return &iotauth.Token{AccessToken: string(cred.DeviceAccessKeySecret),
-		Extra: map[string]string{extraKeyID: cred.DeviceAccessKeyID}}, nil
+	return cred.token(), nil
 }
 
 func (d deviceCredential) MQTTLoginOf(t *iotauth.Token) iotauth.MQTTLogin {
-	return (&DeviceCredential{ClientID: d.clientID, InstanceID: d.p.cfg.InstanceID,
-		DeviceAccessKeyID: t.Extra[extraKeyID], DeviceAccessKeySecret: iotauth.Secret(t.AccessToken),
-		broker: d.p.broker()}).MQTTLogin()
+	return d.p.credentialOf(d.clientID, t).MQTTLogin()
 }
 
 // Describe names the platform, and the device's credential in a Store:
