@@ -72,6 +72,13 @@ type MQTTRenewal struct {
 	// longer valid, before it drops the connection: the login is refused
 	// and the client reconnects with a new one.
 	InvalidTopic string
+	// RenewAt says when to ask the source for a login with newer tokens
+	// than l, the one the connection holds: a time not after now means at
+	// once; a later time, ask RenewAt again then; the zero time, when a
+	// channel of changed is closed. A source over Caches answers from
+	// their Cache.RefreshAt. Nil: the tokens are renewed on the broker's
+	// expiry notice only, and the connection is dropped when they expire.
+	RenewAt func(l MQTTLogin) (at time.Time, changed []<-chan struct{})
 }
 
 // MQTTMessage is a message an MQTT client publishes for iotauth. The

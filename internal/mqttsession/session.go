@@ -5,9 +5,10 @@
 // iotauth.MQTTRenewers), with a reconnect as the fallback.
 //
 // The adapters know their MQTT library; this package knows the renewal
-// protocol. When to renew is the Cache's: a source that says when (see
-// Scheduler) is asked again exactly then; one that does not is renewed on
-// the broker's expiry notice only, and dropped when its tokens expire.
+// protocol. When to renew is the Cache's: a source whose renewal says when
+// (iotauth.MQTTRenewal.RenewAt) is asked again exactly then; one that does
+// not is renewed on the broker's expiry notice only, and dropped when its
+// tokens expire.
 package mqttsession
 
 import (
@@ -150,15 +151,6 @@ func (s *Session) Up(c Conn, l iotauth.MQTTLogin) *Live {
 	return lv
 }
 
-// Scheduler is an MQTT source that says when the login a connection holds
-// should be renewed: alimqtt's token mode source, from the Caches of its
-// tokens (iotauth.Cache.RefreshAt). at not after now means "ask the source
-// now"; a later at, "ask RenewAt again then"; the zero time, "only a closed
-// channel of changed (or the broker) can tell".
-type Scheduler interface {
-	RenewAt(l iotauth.MQTTLogin) (at time.Time, changed []<-chan struct{})
-}
-
 // Live is the renewal of one connection.
 type Live struct {
 	stop     chan struct{}
@@ -200,7 +192,7 @@ func (lv *Live) Stop() { lv.stopOnce.Do(func() { close(lv.stop) }) }
 func (lv *Live) Done() <-chan struct{} { return lv.done }
 
 // renew keeps the tokens of a live connection valid: it asks the source for
-// a login with newer tokens when the source's schedule says (Scheduler) or
+// a login with newer tokens when the source's schedule says (RenewAt) or
 // the broker's expiry notice comes, and uploads them; an invalid-token
 // notice, a failed upload, or tokens that expire with nothing newer make it
 // drop the connection, so that the client reconnects with a fresh login.
@@ -215,7 +207,7 @@ func (s *Session) renew(lv *Live, c Conn, cur iotauth.MQTTLogin) {
 		case <-ctx.Done():
 		}
 	}()
-	sched, _ := s.src.(Scheduler)
+	sched := s.renewal.RenewAt
 	stale := false // the last "ask now" gave nothing newer: wait for a change
 	for {
 		var (
@@ -223,7 +215,7 @@ func (s *Session) renew(lv *Live, c Conn, cur iotauth.MQTTLogin) {
 			changed []<-chan struct{}
 		)
 		if sched != nil {
-			at, changed = sched.RenewAt(cur)
+			at, changed = sched(cur)
 		}
 		now := time.Now()
 		if !now.Before(cur.Expiry) {

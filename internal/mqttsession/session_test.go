@@ -48,7 +48,13 @@ func (s *tokens) MQTTLogin(context.Context) (iotauth.MQTTLogin, error) {
 // token's life.
 type scheduled struct{ *tokens }
 
-func (s scheduled) RenewAt(l iotauth.MQTTLogin) (time.Time, []<-chan struct{}) {
+func (s scheduled) MQTTRenewal() iotauth.MQTTRenewal {
+	rn := s.tokens.MQTTRenewal()
+	rn.RenewAt = s.renewAt
+	return rn
+}
+
+func (s scheduled) renewAt(l iotauth.MQTTLogin) (time.Time, []<-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if string(l.Password) != "T|"+strconv.Itoa(s.n) {

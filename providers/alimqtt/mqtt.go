@@ -186,10 +186,10 @@ func (s *tokenMQTTSource) Refused(l iotauth.MQTTLogin) {
 	}
 }
 
-// RenewAt is when the MQTT session holding l asks for newer tokens: what
+// renewAt is when the MQTT session holding l asks for newer tokens: what
 // the Caches of l's tokens say (see iotauth.Cache.RefreshAt), the earliest
 // of them; at once for a login older than the last one served.
-func (s *tokenMQTTSource) RenewAt(l iotauth.MQTTLogin) (time.Time, []<-chan struct{}) {
+func (s *tokenMQTTSource) renewAt(l iotauth.MQTTLogin) (time.Time, []<-chan struct{}) {
 	s.mu.Lock()
 	toks := s.last
 	if l.Password != s.lastPass {
@@ -215,10 +215,12 @@ func (s *tokenMQTTSource) RenewAt(l iotauth.MQTTLogin) (time.Time, []<-chan stru
 	return at, changed
 }
 
-// MQTTRenewal uploads each token of a login on $SYS/uploadToken, and reads
-// the broker's expiry and invalid-token notices.
+// MQTTRenewal uploads each token of a login on $SYS/uploadToken when the
+// tokens' Caches refresh them (renewAt), and reads the broker's expiry and
+// invalid-token notices.
 func (s *tokenMQTTSource) MQTTRenewal() iotauth.MQTTRenewal {
-	return iotauth.MQTTRenewal{Upload: TokenUploads, ExpiringTopic: TopicExpireNotice, InvalidTopic: TopicInvalidNotice}
+	return iotauth.MQTTRenewal{Upload: TokenUploads, ExpiringTopic: TopicExpireNotice, InvalidTopic: TopicInvalidNotice,
+		RenewAt: s.renewAt}
 }
 
 // TokenUploads returns the $SYS/uploadToken messages that hand the tokens

@@ -75,7 +75,7 @@ func live(t *testing.T, life time.Duration, opts ...iotauth.CacheOption) (*liveC
 	cache := iotauth.NewCache(p.TokenSource([]string{"parent/a/#"}, alimqtt.ActionReadWrite, life), opts...)
 	t.Cleanup(func() { _ = cache.Close() })
 	msrc := p.TokenMQTTSource("GID_test@@@live", cache)
-	require.Implements(t, (*mqttsession.Scheduler)(nil), msrc, "the session follows the Cache")
+	require.NotNil(t, msrc.(iotauth.MQTTRenewer).MQTTRenewal().RenewAt, "the session follows the Cache")
 	s := mqttsession.New(msrc)
 	l, err := s.Login(context.Background())
 	require.NoError(t, err)
