@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iotauth/iotauth"
+	"github.com/iotauth/iotauth/store"
 )
 
 // hourTokens issues numbered one-hour tokens, failing while fail is set.
@@ -133,5 +134,41 @@ func TestRefreshAt_NoExpiry_OnlyChanged(t *testing.T) {
 		<-changed
 		_, err = c.Token(context.Background())
 		require.NoError(t, err)
+	})
+}
+
+// A token another process of the fleet saves reaches a holder through
+// changed: its Cache adopts it, and RefreshAt then says to ask now, long
+// before the holder's own token was due.
+func TestRefreshAt_AnotherProcessesToken_ChangedThenAskNow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := store.NewMemory()
+		src := &hourTokens{}
+		holder := iotauth.NewCache(src, iotauth.WithStore(st), iotauth.WithStoreKey(fleetKey))
+		other := iotauth.NewCache(src, iotauth.WithStore(st), iotauth.WithStoreKey(fleetKey))
+		defer holder.Close()
+		defer other.Close()
+		ctx := context.Background()
+		tok, err := holder.Token(ctx)
+		require.NoError(t, err)
+		adopted, err := other.Token(ctx)
+		require.NoError(t, err)
+		require.Equal(t, tok.AccessToken, adopted.AccessToken)
+		at, changed := holder.RefreshAt(tok)
+		assert.True(t, at.After(time.Now().Add(30*time.Minute)), "due in most of an hour: %v", time.Until(at))
+
+		time.Sleep(time.Minute)
+		other.Invalidate(adopted) // the platform rejected it there: the other process logs in
+		next, err := other.Token(ctx)
+		require.NoError(t, err)
+		require.NotEqual(t, tok.AccessToken, next.AccessToken)
+		synctest.Wait()
+		assert.True(t, closed(changed), "the adoption is noticed")
+		at, _ = holder.RefreshAt(tok)
+		assert.False(t, at.After(time.Now()), "ask now")
+		cur, err := holder.Token(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, next.AccessToken, cur.AccessToken)
+		assert.Equal(t, 2, src.n, "no login of the holder's own")
 	})
 }
