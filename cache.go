@@ -228,10 +228,28 @@ func (c *Cache) name() string { return Describe(c.src).Name }
 // except with a Store: other processes may be using the same token, and a
 // logout by one replica in a rolling restart would have them all rejected.
 func (c *Cache) Close() error {
+	if !c.stop() {
+		return nil
+	}
+	return c.closeSource()
+}
+
+// closeSource closes the source when it is an io.Closer and no Store is
+// shared (see Close).
+func (c *Cache) closeSource() error {
+	if cl, ok := c.src.(io.Closer); ok && c.cfg.store == nil {
+		return cl.Close()
+	}
+	return nil
+}
+
+// stop is Close without closing the source: it reports whether this call
+// stopped c (false when it was stopped or closed before).
+func (c *Cache) stop() bool {
 	c.mu.Lock()
 	if c.isClosed {
 		c.mu.Unlock()
-		return nil
+		return false
 	}
 	c.isClosed = true
 	c.cur.Store(nil)
@@ -247,10 +265,7 @@ func (c *Cache) Close() error {
 	if fs := c.fleet(); fs != nil {
 		fs.close()
 	}
-	if cl, ok := c.src.(io.Closer); ok && c.cfg.store == nil {
-		return cl.Close()
-	}
-	return nil
+	return true
 }
 
 // String describes the cache without its source's configuration or token.

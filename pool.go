@@ -21,9 +21,15 @@ import (
 //   - A load failure is the key's alone: it is retried after the Caches'
 //     backoff (a credential failure after their hold-off), with one call to
 //     load at a time, while every other key is served as usual.
-//   - WithIdleTimeout closes Caches unused for a while and WithMaxCaches
+//   - WithIdleTimeout drops Caches unused for a while and WithMaxCaches
 //     bounds their number; one goroutine per Pool sweeps idle Caches, none
 //     per Cache. A dropped key is loaded again at its next use.
+//   - Dropping a Cache for idleness or the bound stops it (its timers, its
+//     login in flight, its store watch) without closing its source: no
+//     logout, no call to the platform, so that sweeping many idle tenants
+//     is quick and never delays a load. Forget and Close close the source
+//     too (OceanConnect logs out); WithCloseOnEviction makes every eviction
+//     do so.
 //
 // Use Token directly, or NewPoolTransport for an http.Client that serves
 // every key, picking it from each request's context (WithPoolKey).
@@ -39,6 +45,7 @@ type Pool struct {
 	cfg        cacheConfig // what cacheOpts set: the backoff and hold-off for load failures
 	idle       time.Duration
 	max        int
+	closeEvict bool // WithCloseOnEviction
 	evicted    func(PoolEviction)
 	build      func(key string, src TokenSource, opts ...CacheOption) *Cache
 	counts     struct{ loads, loadFailures, evictions atomic.Int64 }
@@ -48,7 +55,17 @@ type Pool struct {
 	stop    chan struct{} // closed by Close: the sweeper ends
 	swept   sync.WaitGroup
 	closeMu sync.Mutex
+
+	// Sources to close off the callers' paths, by up to poolClosers
+	// goroutines that run while there are some.
+	cmu     sync.Mutex
+	closing []*Cache
+	closers int
+	drained chan struct{} // closed when the last closer ends; under cmu
 }
+
+// poolClosers bounds the goroutines closing evicted Caches' sources at once.
+const poolClosers = 4
 
 // PoolOption configures NewPool. A nil PoolOption makes NewPool panic.
 type PoolOption func(*Pool)
@@ -61,20 +78,31 @@ func WithPoolCacheOptions(opts ...CacheOption) PoolOption {
 	return func(p *Pool) { p.cacheOpts = append(p.cacheOpts, opts...) }
 }
 
-// WithIdleTimeout closes and drops a key's Cache once it has not been used
-// for d: at the Pool's first sweep after d has passed, which is at most d/4
-// later. A request in flight through a PoolTransport holds its Cache open.
-// Zero or less: Caches are not dropped for idleness.
+// WithIdleTimeout drops a key's Cache once it has not been used for d: at
+// the Pool's first sweep after d has passed, which is at most d/4 later.
+// The Cache is stopped, its source not closed (see WithCloseOnEviction). A
+// request in flight through a PoolTransport holds its Cache open. Zero or
+// less: Caches are not dropped for idleness.
 func WithIdleTimeout(d time.Duration) PoolOption { return func(p *Pool) { p.idle = d } }
 
 // WithMaxCaches bounds the Caches a Pool holds to n: building one more first
 // drops the least recently used (sampled among up to 16 Caches, to the
 // resolution of the Pool's clock, which advances at each new Cache and each
-// idle sweep). Zero or less: no bound.
+// idle sweep). The dropped Cache is stopped, its source not closed (see
+// WithCloseOnEviction). Zero or less: no bound.
 func WithMaxCaches(n int) PoolOption { return func(p *Pool) { p.max = n } }
 
+// WithCloseOnEviction closes the source of every Cache the Pool drops for
+// idleness or the bound, as Forget does (OceanConnect logs out), instead of
+// only stopping the Cache. Use it when this program is its tenants' only
+// user: a logout ends the token for every process that shares the
+// credential. The sources are closed in the background, a few at a time,
+// each bounded by its provider's own timeout, so that neither the sweep nor
+// a load waits for a logout; Close waits for those still queued.
+func WithCloseOnEviction() PoolOption { return func(p *Pool) { p.closeEvict = true } }
+
 // WithEvictionHook calls h after the Pool drops a key's Cache, with the
-// reason; the Cache is closed by then or, when a request still uses it, as
+// reason; the Cache is stopped by then or, when a request still uses it, as
 // soon as it ends. h must return quickly.
 func WithEvictionHook(h func(PoolEviction)) PoolOption { return func(p *Pool) { p.evicted = h } }
 
@@ -82,7 +110,7 @@ func WithEvictionHook(h func(PoolEviction)) PoolOption { return func(p *Pool) { 
 // of NewCache: to add per-key options such as a logger that names the
 // tenant. build must return a new Cache over src with opts (the Pool's Cache
 // options and the derived store key) among its options, used by nothing
-// else: the Pool closes it when it drops the key.
+// else: the Pool stops or closes it when it drops the key.
 func WithPoolNewCache(build func(key string, src TokenSource, opts ...CacheOption) *Cache) PoolOption {
 	return func(p *Pool) { p.build = build }
 }
@@ -159,8 +187,10 @@ func (p *Pool) Token(ctx context.Context, key string) (*Token, error) {
 }
 
 // Forget drops key's Cache now, and any failure of its load, so that its
-// next use loads afresh (a tenant whose secret changed). A load in flight
-// for key is not installed: its callers load again.
+// next use loads afresh (a tenant whose secret changed). The Cache is
+// closed with its source (OceanConnect logs out) before Forget returns or,
+// when a request still uses it, in the background once it ends. A load in
+// flight for key is not installed: its callers load again.
 func (p *Pool) Forget(key string) {
 	h := maphash.String(p.seed, key)
 	s := p.shard(h)
@@ -174,7 +204,7 @@ func (p *Pool) Forget(key string) {
 	if pe != nil {
 		p.n.Add(-1)
 		p.counts.evictions.Add(1)
-		p.retire(pe, "forget")
+		p.retire(pe, "forget", true)
 	}
 }
 
@@ -187,9 +217,11 @@ func (p *Pool) Stats() PoolStats {
 		LoadFailures: p.counts.loadFailures.Load(), Evictions: p.counts.evictions.Load()}
 }
 
-// Close closes every Cache (those a request still uses through a
-// PoolTransport as soon as it ends) and stops the sweeper; Token returns
-// ErrClosed from then on. It is safe to call more than once.
+// Close closes every Cache with its source (OceanConnect logs out), a few at
+// a time, and returns once they are closed, with those a request still uses
+// through a PoolTransport closed in the background as soon as it ends. It
+// stops the sweeper, and Token returns ErrClosed from then on. It is safe to
+// call more than once.
 func (p *Pool) Close() {
 	p.closeMu.Lock()
 	defer p.closeMu.Unlock()
@@ -205,8 +237,14 @@ func (p *Pool) Close() {
 		s.mu.Unlock()
 		for _, pe := range all {
 			p.n.Add(-1)
-			p.retire(pe, "close")
+			p.retire(pe, "close", false)
 		}
+	}
+	p.cmu.Lock()
+	drained := p.drained
+	p.cmu.Unlock()
+	if drained != nil {
+		<-drained
 	}
 }
 
@@ -390,13 +428,15 @@ func (s *poolShard) purgeLocked(now int64) {
 }
 
 // The eviction protocol. An entry's word holds its last-use stamp, the
-// requests using its Cache through a PoolTransport, and two flags: evicted
-// (out of the table) and closed (its Cache closed). The Cache is closed by
-// whoever sees it evicted with no request using it, once.
+// requests using its Cache through a PoolTransport, and three flags:
+// evicted (out of the table), source (close the Cache's source too, not only
+// stop the Cache) and closed (its Cache stopped or closed). The Cache is
+// closed by whoever sees it evicted with no request using it, once.
 const (
 	poolStampMask = 1<<32 - 1
 	poolRef       = 1 << 32
-	poolRefMask   = (1<<30 - 1) << 32
+	poolRefMask   = (1<<29 - 1) << 32
+	poolSource    = 1 << 61
 	poolEvicted   = 1 << 62
 	poolClosed    = 1 << 63
 )
@@ -413,16 +453,22 @@ func (p *Pool) acquire(pe *poolEntry) bool {
 // release ends a hold, closing the Cache when it was the last of an evicted entry.
 func (p *Pool) release(pe *poolEntry) {
 	if w := pe.word.Add(^uint64(poolRef - 1)); w&(poolRefMask|poolEvicted|poolClosed) == poolEvicted {
-		p.closeEntry(pe, w)
+		p.closeEntry(pe, w, false)
 	}
 }
 
-// retire marks pe evicted (it is out of the table) and closes its Cache
-// unless a request uses it.
-func (p *Pool) retire(pe *poolEntry, reason string) {
-	w := pe.word.Or(poolEvicted) | poolEvicted
+// retire marks pe evicted (it is out of the table) and stops its Cache
+// unless a request uses it. The Cache's source is closed too for Forget and
+// Close, and WithCloseOnEviction: at once when now is set, else in the
+// background.
+func (p *Pool) retire(pe *poolEntry, reason string, now bool) {
+	flags := uint64(poolEvicted)
+	if p.closeEvict || reason == "forget" || reason == "close" {
+		flags |= poolSource
+	}
+	w := pe.word.Or(flags) | flags
 	if w&(poolRefMask|poolClosed) == 0 {
-		p.closeEntry(pe, w)
+		p.closeEntry(pe, w, now)
 	}
 	if p.evicted != nil {
 		func() {
@@ -432,14 +478,63 @@ func (p *Pool) retire(pe *poolEntry, reason string) {
 	}
 }
 
-func (p *Pool) closeEntry(pe *poolEntry, w uint64) {
+// closeEntry stops pe's Cache, once, and closes its source when pe is
+// marked so: at once when now is set, else in the background.
+func (p *Pool) closeEntry(pe *poolEntry, w uint64, now bool) {
 	for w&(poolRefMask|poolClosed) == 0 {
 		if pe.word.CompareAndSwap(w, w|poolClosed) {
-			_ = pe.c.Close()
+			switch {
+			case w&poolSource == 0:
+				pe.c.stop()
+			case now:
+				_ = pe.c.Close()
+			case pe.c.stop():
+				p.closeLater(pe.c)
+			}
 			p.forgetTransports(pe)
 			return
 		}
 		w = pe.word.Load()
+	}
+}
+
+// closeLater queues c's source to be closed by a closer goroutine, starting
+// one when fewer than poolClosers run.
+func (p *Pool) closeLater(c *Cache) {
+	p.cmu.Lock()
+	p.closing = append(p.closing, c)
+	start := p.closers < poolClosers
+	if start {
+		if p.closers == 0 {
+			p.drained = make(chan struct{})
+		}
+		p.closers++
+	}
+	p.cmu.Unlock()
+	if start {
+		go p.closeQueued()
+	}
+}
+
+// closeQueued closes the queued sources until none is left.
+func (p *Pool) closeQueued() {
+	for {
+		p.cmu.Lock()
+		if len(p.closing) == 0 {
+			p.closing = nil
+			p.closers--
+			if p.closers == 0 {
+				close(p.drained)
+				p.drained = nil
+			}
+			p.cmu.Unlock()
+			return
+		}
+		c := p.closing[0]
+		p.closing[0] = nil
+		p.closing = p.closing[1:]
+		p.cmu.Unlock()
+		_ = c.closeSource()
 	}
 }
 
@@ -486,7 +581,7 @@ func (p *Pool) sweep(threshold uint32) {
 		for _, pe := range idle {
 			p.n.Add(-1)
 			p.counts.evictions.Add(1)
-			p.retire(pe, "idle")
+			p.retire(pe, "idle", false)
 		}
 	}
 }
@@ -535,7 +630,7 @@ func (p *Pool) evictLRU(keep *poolEntry) {
 		if got {
 			p.n.Add(-1)
 			p.counts.evictions.Add(1)
-			p.retire(victim, "max")
+			p.retire(victim, "max", false)
 		}
 	}
 }

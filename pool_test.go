@@ -159,15 +159,17 @@ func TestPool_ManyKeys_TableGrowsAndShrinks(t *testing.T) {
 	assert.EqualValues(t, n+n/2, ts.loads.Load())
 }
 
-func TestPool_IdleTimeout_DropsAndClosesIdleCachesOnly(t *testing.T) {
+func TestPool_IdleTimeout_DropsAndStopsIdleCachesOnly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts := newTenants()
 		var evicted []string
+		var caches []*iotauth.Cache
 		var mu sync.Mutex
 		p := iotauth.NewPool(ts.load, iotauth.WithIdleTimeout(time.Minute),
 			iotauth.WithEvictionHook(func(e iotauth.PoolEviction) {
 				mu.Lock()
 				evicted = append(evicted, e.Key+":"+e.Reason)
+				caches = append(caches, e.Cache)
 				mu.Unlock()
 			}))
 		defer p.Close()
@@ -197,9 +199,13 @@ func TestPool_IdleTimeout_DropsAndClosesIdleCachesOnly(t *testing.T) {
 		mu.Lock()
 		assert.Len(t, evicted, 100)
 		assert.Contains(t, evicted, "idle-7:idle")
+		for _, c := range caches {
+			_, err := c.Token(ctx)
+			assert.ErrorIs(t, err, iotauth.ErrClosed, "the dropped Cache is stopped")
+		}
 		mu.Unlock()
 		for i := range 100 {
-			assert.EqualValues(t, 1, ts.sources(fmt.Sprint("idle-", i))[0].closes.Load(), "the dropped Cache is closed")
+			assert.Zero(t, ts.sources(fmt.Sprint("idle-", i))[0].closes.Load(), "its source is not closed")
 		}
 		assert.Zero(t, ts.sources("busy")[0].closes.Load())
 		assert.EqualValues(t, 100, p.Stats().Evictions)
@@ -246,7 +252,7 @@ func TestPool_MaxCaches_DropsTheLeastRecentlyUsed(t *testing.T) {
 	}
 	assert.Equal(t, []string{"b:max"}, evicted)
 	assert.Equal(t, 3, p.Len())
-	assert.EqualValues(t, 1, ts.sources("b")[0].closes.Load())
+	assert.Zero(t, ts.sources("b")[0].closes.Load(), "stopped, its source not closed")
 	for _, k := range []string{"c", "e"} {
 		_, err := p.Token(ctx, k)
 		require.NoError(t, err)
@@ -534,6 +540,7 @@ func TestPoolTransport_CacheStaysOpenUntilTheRequestEnds(t *testing.T) {
 	assert.Zero(t, src.closes.Load(), "not closed while the request runs")
 	close(unblock)
 	assert.Equal(t, "Bearer t-1", <-done)
+	p.Close() // waits for the sources being closed in the background
 	assert.EqualValues(t, 1, src.closes.Load(), "closed when it ended")
 }
 
