@@ -24,6 +24,27 @@ type Event struct {
 	Duration time.Duration
 }
 
+// PoolEvent reports what a Pool did to a WithPoolHook hook. Op is one of:
+//
+//   - "load": load was called for Key and its Cache built (Cache, and
+//     Platform, its source's Describe().Name) or not (Err), in Duration;
+//   - "evict": the Pool dropped Key's Cache (of Platform), for Reason:
+//     "idle" (WithIdleTimeout), "max" (WithMaxCaches), "forget"
+//     (Pool.Forget) or "close" (Pool.Close).
+//
+// A load that Forget or Close overtook reports nothing: its Cache is never
+// used. The Cache's own events go to its WithHook (a Pool option among
+// WithPoolCacheOptions), which names the platform but not the key.
+type PoolEvent struct {
+	Op       string
+	Key      string
+	Platform string
+	Cache    *Cache
+	Reason   string
+	Err      error
+	Duration time.Duration
+}
+
 // report logs a call to the source or the store of platform and calls the
 // hook. A failure is a warning, logged to slog.Default() when the user gave
 // no logger; a success is logged only to the user's logger.

@@ -46,7 +46,7 @@ type Pool struct {
 	idle       time.Duration
 	max        int
 	closeEvict bool // WithCloseOnEviction
-	evicted    func(PoolEviction)
+	hooks      []func(PoolEvent)
 	build      func(key string, src TokenSource, opts ...CacheOption) *Cache
 	counts     struct{ loads, loadFailures, evictions atomic.Int64 }
 	tmu        sync.Mutex
@@ -101,10 +101,32 @@ func WithMaxCaches(n int) PoolOption { return func(p *Pool) { p.max = n } }
 // a load waits for a logout; Close waits for those still queued.
 func WithCloseOnEviction() PoolOption { return func(p *Pool) { p.closeEvict = true } }
 
+// WithPoolHook calls h with every PoolEvent: each load of a key and each
+// Cache dropped. Hooks add up: each WithPoolHook (and WithEvictionHook)
+// adds one, called in the order given. h runs on the path of the load or
+// the eviction, so it must return quickly; a panic in h is recovered.
+func WithPoolHook(h func(PoolEvent)) PoolOption {
+	return func(p *Pool) {
+		if h != nil {
+			p.hooks = append(p.hooks, h)
+		}
+	}
+}
+
 // WithEvictionHook calls h after the Pool drops a key's Cache, with the
 // reason; the Cache is stopped by then or, when a request still uses it, as
-// soon as it ends. h must return quickly.
-func WithEvictionHook(h func(PoolEviction)) PoolOption { return func(p *Pool) { p.evicted = h } }
+// soon as it ends. h must return quickly. It is WithPoolHook for the
+// "evict" events only.
+func WithEvictionHook(h func(PoolEviction)) PoolOption {
+	if h == nil {
+		return WithPoolHook(nil)
+	}
+	return WithPoolHook(func(ev PoolEvent) {
+		if ev.Op == "evict" {
+			h(PoolEviction{Key: ev.Key, Cache: ev.Cache, Reason: ev.Reason})
+		}
+	})
+}
 
 // WithPoolNewCache makes the Pool build each key's Cache with build instead
 // of NewCache: to add per-key options such as a logger that names the
@@ -156,9 +178,6 @@ func NewPool(load func(ctx context.Context, key string) (TokenSource, error), op
 		o(&p.cfg)
 	}
 	p.cfg.sanitize()
-	if p.build == nil {
-		p.build = func(_ string, src TokenSource, opts ...CacheOption) *Cache { return NewCache(src, opts...) }
-	}
 	for i := range p.shards {
 		p.shards[i].pending = map[string]*poolLoad{}
 		p.shards[i].seed = p.seed
@@ -322,6 +341,7 @@ func (p *Pool) pendingFor(ctx context.Context, s *poolShard, h uint64, key strin
 // fill calls load for key and installs its Cache, or records the failure.
 func (p *Pool) fill(ctx context.Context, s *poolShard, h uint64, key string, ld *poolLoad) {
 	p.counts.loads.Add(1)
+	start := time.Now()
 	c, err := p.build1(ctx, key)
 	var victim bool
 	s.mu.Lock()
@@ -350,6 +370,13 @@ func (p *Pool) fill(ctx context.Context, s *poolShard, h uint64, key string, ld 
 	s.mu.Unlock()
 	if ld.pe == nil && c != nil {
 		_ = c.Close()
+	}
+	if len(p.hooks) > 0 && (ld.pe != nil || err != nil) {
+		ev := PoolEvent{Op: "load", Key: key, Err: err, Duration: time.Since(start)}
+		if ld.pe != nil {
+			ev.Cache, ev.Platform = c, c.name()
+		}
+		p.emit(ev)
 	}
 	if victim {
 		p.evictLRU(ld.pe)
@@ -383,6 +410,16 @@ func (p *Pool) build1(ctx context.Context, key string) (c *Cache, err error) {
 			sk = StoreKey(d.Name, "iotauth.Pool", key)
 		}
 		opts = append(opts[:len(opts):len(opts)], WithStoreKey(sk))
+	}
+	if p.build == nil {
+		c = NewCache(src, opts...)
+		if p.cfg.store == nil {
+			// The configuration NewCache made from the same options: the
+			// Caches share the Pool's rather than each holding a copy
+			// (as they would with a logger or a hook).
+			c.cfg = &p.cfg
+		}
+		return c, nil
 	}
 	c = p.build(key, src, opts...)
 	if c == nil {
@@ -470,10 +507,17 @@ func (p *Pool) retire(pe *poolEntry, reason string, now bool) {
 	if w&(poolRefMask|poolClosed) == 0 {
 		p.closeEntry(pe, w, now)
 	}
-	if p.evicted != nil {
+	if len(p.hooks) > 0 {
+		p.emit(PoolEvent{Op: "evict", Key: pe.key, Platform: pe.c.name(), Cache: pe.c, Reason: reason})
+	}
+}
+
+// emit calls the hooks with ev, recovering from a panic in any.
+func (p *Pool) emit(ev PoolEvent) {
+	for _, h := range p.hooks {
 		func() {
 			defer func() { _ = recover() }()
-			p.evicted(PoolEviction{Key: pe.key, Cache: pe.c, Reason: reason})
+			h(ev)
 		}()
 	}
 }

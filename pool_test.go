@@ -588,3 +588,54 @@ func TestPool_NilArguments_Panic(t *testing.T) {
 	assert.Panics(t, func() { iotauth.NewPool(load, iotauth.WithPoolCacheOptions(nil)) })
 	assert.Panics(t, func() { iotauth.NewPoolTransport(nil, nil) })
 }
+
+// WithPoolHook hooks add up, with WithEvictionHook among them, and see
+// every load and eviction with the key's platform.
+func TestPool_WithPoolHook_LoadsAndEvictionsAddUp(t *testing.T) {
+	ts := newTenants()
+	boom := errors.New("no such tenant")
+	ts.loadErr = map[string]error{"broken": boom}
+	var mu sync.Mutex
+	var first, second, evictions []string
+	record := func(to *[]string) func(iotauth.PoolEvent) {
+		return func(ev iotauth.PoolEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			s := ev.Op + ":" + ev.Key + ":" + ev.Platform + ":" + ev.Reason
+			if errors.Is(ev.Err, boom) {
+				s += ":boom"
+			}
+			if ev.Op == "load" && ev.Err == nil && ev.Cache == nil {
+				s += ":no Cache"
+			}
+			*to = append(*to, s)
+		}
+	}
+	p := iotauth.NewPool(ts.load, iotauth.WithMaxCaches(1),
+		iotauth.WithPoolHook(record(&first)),
+		iotauth.WithEvictionHook(func(e iotauth.PoolEviction) {
+			mu.Lock()
+			evictions = append(evictions, e.Key+":"+e.Reason)
+			mu.Unlock()
+		}),
+		iotauth.WithPoolHook(func(iotauth.PoolEvent) { panic("a broken hook") }),
+		iotauth.WithPoolHook(record(&second)),
+		iotauth.WithPoolHook(nil))
+	ctx := context.Background()
+	for _, k := range []string{"a", "b", "broken"} {
+		_, _ = p.Token(ctx, k)
+	}
+	p.Forget("b")
+	_, _ = p.Token(ctx, "c")
+	p.Close()
+	want := []string{
+		"load:a:tenant:", "load:b:tenant:", "evict:a:tenant:max",
+		"load:broken:::boom",
+		"evict:b:tenant:forget", "load:c:tenant:", "evict:c:tenant:close",
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, want, first)
+	assert.Equal(t, want, second, "a panicking hook does not stop the next")
+	assert.Equal(t, []string{"a:max", "b:forget", "c:close"}, evictions)
+}
