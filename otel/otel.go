@@ -63,6 +63,9 @@ type Recorder struct {
 	duration                                            metric.Float64Histogram
 	reg                                                 metric.Registration
 
+	poolLoads, poolEvictions metric.Int64Counter
+	poolCaches               metric.Int64UpDownCounter
+
 	mu      sync.Mutex
 	caches  map[*iotauth.Cache]*tracked
 	retired map[string]iotauth.CacheStats // counts of forgotten caches, so that counters never go down
@@ -87,9 +90,14 @@ type tracked struct {
 //	iotauth.token.time_left    gauge     s          platform: the soonest-expiring current token
 //	iotauth.store.errors       counter   {error}    platform, error.type
 //
-// and a span per login and refresh ("iotauth.login", "iotauth.refresh")
+// a span per login and refresh ("iotauth.login", "iotauth.refresh")
 // with the platform, the outcome and, on failure, error.type, the
-// platform's code and request id.
+// platform's code and request id, and the instruments of the Pools given
+// Recorder.Pool:
+//
+//	iotauth.pool.caches        up-down   {cache}    platform: Caches the Pools hold
+//	iotauth.pool.loads         counter   {load}     outcome, platform (ok) or error.type
+//	iotauth.pool.evictions     counter   {cache}    platform, iotauth.pool.reason
 func New(opts ...Option) (*Recorder, error) {
 	cfg := config{}
 	for _, o := range opts {
@@ -119,7 +127,12 @@ func New(opts ...Option) (*Recorder, error) {
 	r.adoptions = counter("iotauth.cache.adoptions", "{token}", "Tokens taken from the Store, obtained by another process.")
 	r.failures = counter("iotauth.cache.failures", "{failure}", "Failed logins and refreshes, by kind of failure.")
 	r.storeErrors = counter("iotauth.store.errors", "{error}", "Failed Store calls; the cache then logs in by itself.")
+	r.poolLoads = counter("iotauth.pool.loads", "{load}", "Calls to a Pool's load function, by outcome.")
+	r.poolEvictions = counter("iotauth.pool.evictions", "{cache}", "Caches a Pool dropped, by reason.")
 	var err error
+	r.poolCaches, err = m.Int64UpDownCounter("iotauth.pool.caches", metric.WithUnit("{cache}"),
+		metric.WithDescription("Caches the Pools hold."))
+	errs = append(errs, err)
 	r.duration, err = m.Float64Histogram("iotauth.login.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of logins and refreshes, by outcome."),
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
@@ -153,7 +166,7 @@ func New(opts ...Option) (*Recorder, error) {
 func (r *Recorder) NewCache(src iotauth.TokenSource, opts ...iotauth.CacheOption) *iotauth.Cache {
 	t := &tracked{}
 	opts = append(opts[:len(opts):len(opts)], iotauth.WithHitCounting(),
-		iotauth.WithHook(func(ev iotauth.Event) { r.record(t, ev) }))
+		iotauth.WithHook(func(ev iotauth.Event) { r.record(t, nil, ev) }))
 	c := iotauth.NewCache(src, opts...)
 	t.cache, t.platform = c, c.Describe().Name
 	r.mu.Lock()
@@ -187,10 +200,14 @@ func (r *Recorder) Close() error {
 	return r.reg.Unregister()
 }
 
-// record turns one cache event into metrics and, for a login or refresh, a span.
-func (r *Recorder) record(t *tracked, ev iotauth.Event) {
+// record turns one cache event into metrics and, for a login or refresh, a
+// span, with extra among the attributes of each. t is nil for a Pool's
+// Caches, which are not observed one by one.
+func (r *Recorder) record(t *tracked, extra []attribute.KeyValue, ev iotauth.Event) {
 	ctx := context.Background()
-	platform := AttrPlatform.String(ev.Platform)
+	with := func(kv ...attribute.KeyValue) metric.MeasurementOption {
+		return metric.WithAttributes(append(append(kv, AttrPlatform.String(ev.Platform)), extra...)...)
+	}
 	outcome := "ok"
 	if ev.Err != nil {
 		outcome = "error"
@@ -201,22 +218,22 @@ func (r *Recorder) record(t *tracked, ev iotauth.Event) {
 		if ev.Op == "refresh" {
 			c = r.refreshes
 		}
-		c.Add(ctx, 1, metric.WithAttributes(platform, AttrOutcome.String(outcome)))
-		r.duration.Record(ctx, ev.Duration.Seconds(), metric.WithAttributes(platform, AttrOp.String(ev.Op), AttrOutcome.String(outcome)))
+		c.Add(ctx, 1, with(AttrOutcome.String(outcome)))
+		r.duration.Record(ctx, ev.Duration.Seconds(), with(AttrOp.String(ev.Op), AttrOutcome.String(outcome)))
 		if ev.Err != nil {
-			r.failures.Add(ctx, 1, metric.WithAttributes(platform, AttrOp.String(ev.Op), AttrError.String(ErrorType(ev.Err))))
+			r.failures.Add(ctx, 1, with(AttrOp.String(ev.Op), AttrError.String(ErrorType(ev.Err))))
 		}
-		r.span(ev, outcome)
+		r.span(ev, outcome, extra)
 	case "adopt":
 		if ev.Err == nil {
-			r.adoptions.Add(ctx, 1, metric.WithAttributes(platform))
+			r.adoptions.Add(ctx, 1, with())
 		}
 	case "store":
 		if ev.Err != nil {
-			r.storeErrors.Add(ctx, 1, metric.WithAttributes(platform, AttrError.String(ErrorType(ev.Err))))
+			r.storeErrors.Add(ctx, 1, with(AttrError.String(ErrorType(ev.Err))))
 		}
 	}
-	if ev.Err == nil && ev.Token != nil {
+	if t != nil && ev.Err == nil && ev.Token != nil {
 		var exp int64
 		if !ev.Token.Expiry.IsZero() {
 			exp = ev.Token.Expiry.UnixNano()
@@ -230,9 +247,9 @@ func (r *Recorder) record(t *tracked, ev iotauth.Event) {
 
 // span records a finished login or refresh as a span that ends now and
 // lasted ev.Duration. The hook has no caller context, so the span is a root.
-func (r *Recorder) span(ev iotauth.Event, outcome string) {
+func (r *Recorder) span(ev iotauth.Event, outcome string, extra []attribute.KeyValue) {
 	end := time.Now()
-	attrs := []attribute.KeyValue{AttrPlatform.String(ev.Platform), AttrOp.String(ev.Op), AttrOutcome.String(outcome)}
+	attrs := append([]attribute.KeyValue{AttrPlatform.String(ev.Platform), AttrOp.String(ev.Op), AttrOutcome.String(outcome)}, extra...)
 	var ie *iotauth.Error
 	if ev.Err != nil {
 		attrs = append(attrs, AttrError.String(ErrorType(ev.Err)))

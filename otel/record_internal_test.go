@@ -23,9 +23,9 @@ func TestRecord_AdoptAndStoreEvents(t *testing.T) {
 	require.NoError(t, err)
 	tr := &tracked{platform: "mxchip"}
 	exp := time.Now().Add(time.Minute)
-	r.record(tr, iotauth.Event{Platform: "mxchip", Op: "adopt", Token: &iotauth.Token{AccessToken: "a", Expiry: exp}})
-	r.record(tr, iotauth.Event{Platform: "mxchip", Op: "store", Err: errors.New("redis: connection refused")})
-	r.record(tr, iotauth.Event{Platform: "mxchip", Op: "store", Err: context.DeadlineExceeded})
+	r.record(tr, nil, iotauth.Event{Platform: "mxchip", Op: "adopt", Token: &iotauth.Token{AccessToken: "a", Expiry: exp}})
+	r.record(tr, nil, iotauth.Event{Platform: "mxchip", Op: "store", Err: errors.New("redis: connection refused")})
+	r.record(tr, nil, iotauth.Event{Platform: "mxchip", Op: "store", Err: context.DeadlineExceeded})
 	assert.Equal(t, exp.UnixNano(), tr.expiry.Load(), "an adopted token is the current one")
 
 	var rm metricdata.ResourceMetrics
