@@ -95,10 +95,13 @@ func WithMaxCaches(n int) PoolOption { return func(p *Pool) { p.max = n } }
 // WithCloseOnEviction closes the source of every Cache the Pool drops for
 // idleness or the bound, as Forget does (OceanConnect logs out), instead of
 // only stopping the Cache. Use it when this program is its tenants' only
-// user: a logout ends the token for every process that shares the
-// credential. The sources are closed in the background, a few at a time,
-// each bounded by its provider's own timeout, so that neither the sweep nor
-// a load waits for a logout; Close waits for those still queued.
+// user (a logout ends the token for every process that shares the
+// credential), or when load returns sources of the program's own whose
+// Close frees something (a connection, a goroutine) that should not wait
+// for the garbage collector. The sources are closed in the background, a
+// few at a time, each bounded by its provider's own timeout, so that
+// neither the sweep nor a load waits for a logout; Close waits for those
+// still queued.
 func WithCloseOnEviction() PoolOption { return func(p *Pool) { p.closeEvict = true } }
 
 // WithPoolHook calls h with every PoolEvent: each load of a key and each

@@ -120,7 +120,10 @@ func BenchmarkPoolHit(b *testing.B) {
 		}
 		run := func(b *testing.B, p tokener) {
 			fill(b, p, n)
+			runtime.GC()
 			b.ResetTimer()
+			cpu := cpuTime()
+			defer reportCPU(b, cpu)
 			var next atomic.Uint64
 			b.RunParallel(func(pb *testing.PB) {
 				i := next.Add(7919)
@@ -175,7 +178,10 @@ func BenchmarkPoolHitSkewed(b *testing.B) {
 	}
 	run := func(b *testing.B, p tokener) {
 		fill(b, p, n)
+		runtime.GC()
 		b.ResetTimer()
+		cpu := cpuTime()
+		defer reportCPU(b, cpu)
 		var next atomic.Uint64
 		b.RunParallel(func(pb *testing.PB) {
 			i := next.Add(1 << 18)
