@@ -132,6 +132,9 @@ func TestNoExportedTypePrintsASecret(t *testing.T) {
 		{Type: "iotauth.PoolEviction", Value: func(t *testing.T) any {
 			return iotauth.PoolEviction{Key: "tenant", Cache: filledCache(t, valueSource{redacttest.Sentinel}), Reason: "idle"}
 		}},
+		{Type: "iotauth.PoolEvent", Value: func(t *testing.T) any {
+			return iotauth.PoolEvent{Op: "evict", Key: "tenant", Platform: "p", Cache: filledCache(t, valueSource{redacttest.Sentinel}), Reason: "idle"}
+		}},
 		{Type: "iotauth.Error", Extra: true, Derived: true, Value: func(t *testing.T) any {
 			srv := iotauthtest.NewServer()
 			t.Cleanup(srv.Close)
