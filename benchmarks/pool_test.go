@@ -202,6 +202,48 @@ func BenchmarkPoolHitSkewed(b *testing.B) {
 	b.Run("impl=keys", func(b *testing.B) { run(b, hashOnly{}) })
 }
 
+// BenchmarkPoolHitHot serves parallel hits over the 1,000 busiest of a
+// million tenants (every thousandth key, so their slots are spread over
+// the whole table): the Pool's own path at a million tenants once the
+// working set is in the CPU caches, which BenchmarkPoolHit's uniform
+// stride over all of them never is.
+func BenchmarkPoolHitHot(b *testing.B) {
+	ctx := context.Background()
+	const n, hot = 1_000_000, 1_000
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = tenantKey(i)
+	}
+	hotKeys := make([]string, hot)
+	for i := range hotKeys {
+		hotKeys[i] = keys[i*(n/hot)]
+	}
+	run := func(b *testing.B, p tokener) {
+		fill(b, p, n)
+		runtime.GC()
+		b.ResetTimer()
+		cpu := cpuTime()
+		defer reportCPU(b, cpu)
+		var next atomic.Uint64
+		b.RunParallel(func(pb *testing.PB) {
+			i := next.Add(7919)
+			for pb.Next() {
+				i = (i + 7919) % hot
+				if _, err := p.Token(ctx, hotKeys[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("impl=pool", func(b *testing.B) {
+		p := iotauth.NewPool(loadShared, iotauth.WithIdleTimeout(time.Hour))
+		defer p.Close()
+		run(b, p)
+	})
+	b.Run("impl=syncmap", func(b *testing.B) { run(b, &syncMapPool{}) })
+	b.Run("impl=keys", func(b *testing.B) { run(b, hashOnly{}) })
+}
+
 // BenchmarkPoolHitOneTenant is every goroutine hitting the same tenant:
 // the Pool writes nothing shared on a hit.
 func BenchmarkPoolHitOneTenant(b *testing.B) {
