@@ -9,10 +9,12 @@ import (
 	"github.com/iotauth/iotauth"
 )
 
-// kinds are the sentinels a provider's failure may be.
+// kinds are the sentinels a provider's failure may be: every kind of
+// errors.go but ErrClosed, which only a Cache returns.
 var kinds = []error{
 	iotauth.ErrInvalidCredentials, iotauth.ErrTokenRejected, iotauth.ErrRateLimited,
-	iotauth.ErrForbidden, iotauth.ErrBadRequest, iotauth.ErrServer, iotauth.ErrMalformedResponse,
+	iotauth.ErrCaptchaRequired, iotauth.ErrForbidden, iotauth.ErrBadRequest, iotauth.ErrServer,
+	iotauth.ErrMalformedResponse, iotauth.ErrQuotaExceeded, iotauth.ErrRedirect, iotauth.ErrRevokeRefused,
 }
 
 // RequireTyped fails t unless err is an *iotauth.Error of a known kind.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/alisign"
+	"github.com/iotauth/iotauth/internal/kindtest"
 )
 
 // FuzzDecodeTokenStatus: any QueryToken answer says true or false, or is a
@@ -21,7 +22,7 @@ func FuzzDecodeTokenStatus(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, err := parseTokenStatus(c.http, fuzzResponse("QueryToken", 200, body))
 		if err != nil {
-			requireTyped(t, err)
+			kindtest.RequireTyped(t, err)
 		}
 	})
 }
@@ -53,7 +54,7 @@ func FuzzMQTTLogin(f *testing.F) {
 		idsOK := checkAccount(keyID, instance) == nil && checkClientID(opLogin, clientID) == nil
 		switch {
 		case err != nil:
-			requireTyped(t, err)
+			kindtest.RequireTyped(t, err)
 			if !errors.Is(err, iotauth.ErrBadRequest) {
 				t.Fatalf("a refused login is %v, not a bad request", err)
 			}
@@ -95,7 +96,7 @@ func FuzzClientID(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id string) {
 		err := checkClientID("GetDeviceCredential", id)
 		if err != nil {
-			requireTyped(t, err)
+			kindtest.RequireTyped(t, err)
 			if msg := length.ReplaceAllString(err.Error(), "has 65 characters"); !rules[msg] {
 				t.Fatalf("the error is no rule: %v", err)
 			}

@@ -1,14 +1,13 @@
 package alimqtt
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/internal/httpc"
+	"github.com/iotauth/iotauth/internal/kindtest"
 )
 
 // Seeds are in testdata/fuzz/<FuzzName>/, taken from the platform's
@@ -26,15 +25,6 @@ func fuzzResponse(op string, status int, body []byte) *httpc.Response {
 	return &httpc.Response{Op: op, Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
 }
 
-// requireTyped fails unless err is an *iotauth.Error with a kind.
-func requireTyped(t *testing.T, err error) {
-	t.Helper()
-	var e *iotauth.Error
-	if !errors.As(err, &e) || e.Kind == nil {
-		t.Fatalf("untyped error %T: %v", err, err)
-	}
-}
-
 // FuzzDecodeCredential: any body gives a complete credential with sane
 // times, or a typed error.
 func FuzzDecodeCredential(f *testing.F) {
@@ -42,7 +32,7 @@ func FuzzDecodeCredential(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		cred, err := parseCredential(c.http, fuzzResponse("GetDeviceCredential", 200, body), "GID_test@@@test", c.cfg.InstanceID, c.broker())
 		if err != nil {
-			requireTyped(t, err)
+			kindtest.RequireTyped(t, err)
 			if cred != nil {
 				t.Fatal("credential with an error")
 			}
@@ -67,14 +57,14 @@ func FuzzDecodeToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tok, err := parseToken(c.http, fuzzResponse("ApplyToken", 200, body))
 		if err != nil {
-			requireTyped(t, err)
+			kindtest.RequireTyped(t, err)
 			return
 		}
 		if tok == "" {
 			t.Fatal("empty token without an error")
 		}
 		if _, err := parseTokenStatus(c.http, fuzzResponse("QueryToken", 200, body)); err != nil {
-			requireTyped(t, err)
+			kindtest.RequireTyped(t, err)
 		}
 	})
 }
@@ -88,7 +78,7 @@ func FuzzErrorBody(f *testing.F) {
 			status = 400 + (status&0x7fffffff)%200
 		}
 		err := fail(c.http, fuzzResponse("RegisterDeviceCredential", status, body))
-		requireTyped(t, err)
+		kindtest.RequireTyped(t, err)
 	})
 }
 
