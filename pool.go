@@ -23,7 +23,8 @@ import (
 //     load at a time, while every other key is served as usual.
 //   - WithIdleTimeout drops Caches unused for a while and WithMaxCaches
 //     bounds their number; one goroutine per Pool sweeps idle Caches, none
-//     per Cache. A dropped key is loaded again at its next use.
+//     per Cache, and only while the Pool holds some: an empty Pool runs
+//     nothing. A dropped key is loaded again at its next use.
 //   - Dropping a Cache for idleness or the bound stops it (its timers, its
 //     login in flight, its store watch) without closing its source: no
 //     logout, no call to the platform, so that sweeping many idle tenants
@@ -52,9 +53,11 @@ type Pool struct {
 	tmu        sync.Mutex
 	transports []*PoolTransport // each holds a Transport per key it served
 
-	stop    chan struct{} // closed by Close: the sweeper ends
-	swept   sync.WaitGroup
-	closeMu sync.Mutex
+	stop     chan struct{} // closed by Close: the sweeper ends
+	swept    sync.WaitGroup
+	smu      sync.Mutex // guards sweeping
+	sweeping bool       // a sweeper runs: only while the Pool holds Caches
+	closeMu  sync.Mutex
 
 	// Sources to close off the callers' paths, by up to poolClosers
 	// goroutines that run while there are some.
@@ -81,8 +84,9 @@ func WithPoolCacheOptions(opts ...CacheOption) PoolOption {
 // WithIdleTimeout drops a key's Cache once it has not been used for d: at
 // the Pool's first sweep after d has passed, which is at most d/4 later.
 // The Cache is stopped, its source not closed (see WithCloseOnEviction). A
-// request in flight through a PoolTransport holds its Cache open. Zero or
-// less: Caches are not dropped for idleness.
+// request in flight through a PoolTransport holds its Cache open. The
+// sweeping goroutine runs only while the Pool holds Caches. Zero or less:
+// Caches are not dropped for idleness.
 func WithIdleTimeout(d time.Duration) PoolOption { return func(p *Pool) { p.idle = d } }
 
 // WithMaxCaches bounds the Caches a Pool holds to n: building one more first
@@ -185,10 +189,6 @@ func NewPool(load func(ctx context.Context, key string) (TokenSource, error), op
 		p.shards[i].pending = map[string]*poolLoad{}
 		p.shards[i].seed = p.seed
 	}
-	if p.idle > 0 {
-		p.swept.Add(1)
-		go p.sweeper()
-	}
 	return p
 }
 
@@ -250,6 +250,8 @@ func (p *Pool) Close() {
 	if p.closed.Swap(true) {
 		return
 	}
+	p.smu.Lock() // a sweeper starting now has seen closed, or has been counted
+	p.smu.Unlock()
 	close(p.stop)
 	p.swept.Wait()
 	for i := range p.shards {
@@ -380,6 +382,9 @@ func (p *Pool) fill(ctx context.Context, s *poolShard, h uint64, key string, ld 
 			ev.Cache, ev.Platform = c, c.name()
 		}
 		p.emit(ev)
+	}
+	if ld.pe != nil {
+		p.startSweeper()
 	}
 	if victim {
 		p.evictLRU(ld.pe)
@@ -585,7 +590,37 @@ func (p *Pool) closeQueued() {
 	}
 }
 
-// sweeper drops idle Caches, a quarter of the idle timeout at a time.
+// startSweeper starts the sweeper of a Pool with an idle timeout unless one
+// runs: it runs only while the Pool holds Caches, so an empty Pool, even
+// one never closed, runs no goroutine.
+func (p *Pool) startSweeper() {
+	if p.idle <= 0 {
+		return
+	}
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	if p.sweeping || p.closed.Load() {
+		return
+	}
+	p.sweeping = true
+	p.swept.Add(1)
+	go p.sweeper()
+}
+
+// sweeperDone reports whether the sweeper ends because the Pool holds no
+// Cache; a Cache added after it starts another.
+func (p *Pool) sweeperDone() bool {
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	if p.n.Load() > 0 {
+		return false
+	}
+	p.sweeping = false
+	return true
+}
+
+// sweeper drops idle Caches, a quarter of the idle timeout at a time, until
+// the Pool holds none or is closed.
 func (p *Pool) sweeper() {
 	defer p.swept.Done()
 	const steps = 4
@@ -597,6 +632,9 @@ func (p *Pool) sweeper() {
 		case <-p.stop:
 			return
 		case <-t.C:
+		}
+		if p.sweeperDone() {
+			return
 		}
 		v := p.clock.Add(1)
 		ring[k%len(ring)] = v

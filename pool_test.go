@@ -239,6 +239,30 @@ func TestPool_IdleTimeout_OneSweeperGoroutine(t *testing.T) {
 	})
 }
 
+// A Pool with an idle timeout runs its sweeper only while it holds Caches:
+// an empty one, never used or emptied by the sweep, runs no goroutine, so a
+// program (or a provider keeping a Pool inside) that forgets Close leaks
+// nothing once its keys went idle. The bubble's end fails the test if a
+// goroutine is left.
+func TestPool_IdleTimeout_NoGoroutineWhileEmpty(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTenants()
+		unused := iotauth.NewPool(ts.load, iotauth.WithIdleTimeout(time.Minute))
+		_ = unused // never used, never closed
+		p := iotauth.NewPool(ts.load, iotauth.WithIdleTimeout(time.Minute))
+		for round := range 2 {
+			for i := range 10 {
+				_, err := p.Token(context.Background(), fmt.Sprint("k", i))
+				require.NoError(t, err)
+			}
+			assert.Equal(t, 10, p.Len())
+			time.Sleep(2 * time.Minute)
+			synctest.Wait()
+			assert.Zero(t, p.Len(), "round %d: idle Caches left", round)
+		}
+	})
+}
+
 func TestPool_MaxCaches_DropsTheLeastRecentlyUsed(t *testing.T) {
 	ts := newTenants()
 	var evicted []string
