@@ -2,6 +2,7 @@ package pahomqtt_test
 
 import (
 	"context"
+	"go.uber.org/goleak"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -49,8 +50,14 @@ func (e *env) alibaba(t *testing.T, secret string) *alimqtt.Provider {
 		MQTTHost: e.broker.Host, MQTTPort: e.broker.Port, MQTTTLSPort: -1, HTTPClient: noKeepAlive,
 	})
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() }) // ends the sweeper of the device credentials it keeps
 	return c
 }
+
+// providerKeeps is what an alimqtt Provider may leave running while it
+// keeps device credentials: the sweeper of idle ones, which its Close ends.
+// It is the Provider's, not the connection's.
+var providerKeeps = goleak.IgnoreAnyFunction("github.com/iotauth/iotauth.(*Pool).sweeper")
 
 func (e *env) mxchip(t *testing.T) *mxchip.Client {
 	t.Helper()

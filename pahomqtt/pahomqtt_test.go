@@ -48,7 +48,7 @@ func TestClientOptions_EachSource_Connects_AndLeavesNothingAfterDisconnect(t *te
 			require.Eventually(t, func() bool { return r.count() == 5 }, 5*time.Second, 10*time.Millisecond)
 			assert.Equal(t, 1, e.broker.Connects(id))
 			c.Disconnect(250)
-			goleak.VerifyNone(t, before)
+			goleak.VerifyNone(t, before, providerKeeps)
 		})
 	}
 }

@@ -64,9 +64,11 @@ type Config struct {
 	MaxDeviceCredentials int
 	// DeviceCredentialIdleTimeout drops a device credential the Provider
 	// keeps once it has not been asked for during that long, so that its
-	// next use reads it from the platform again. It costs one goroutine,
-	// until Close. Zero keeps credentials until MaxDeviceCredentials
-	// pushes them out (no goroutine); negative is refused by New.
+	// next use reads it from the platform again (a credential deleted or
+	// replaced there is not kept for ever). One goroutine sweeps them while
+	// the Provider keeps any, until Close. Zero means
+	// DefaultDeviceCredentialIdleTimeout; negative keeps credentials until
+	// MaxDeviceCredentials pushes them out (no goroutine).
 	DeviceCredentialIdleTimeout time.Duration
 }
 
@@ -76,8 +78,8 @@ type Config struct {
 // It is safe for concurrent use.
 //
 // It keeps the device credentials it looked up (see DeviceCredential);
-// Close drops them. With Config.DeviceCredentialIdleTimeout, call Close
-// when done.
+// Close drops them and ends the goroutine that sweeps idle ones (which runs
+// only while some are kept): call it when done.
 type Provider struct {
 	cfg   Config
 	base  string
@@ -129,8 +131,6 @@ func New(cfg Config) (*Provider, error) {
 		err = f.Err("MQTTTLSPort", "cannot be -1 when MQTTPort is -1 too")
 	case cfg.MaxDeviceCredentials < 0:
 		err = f.Err("MaxDeviceCredentials", "must be 0 (default) or more")
-	case cfg.DeviceCredentialIdleTimeout < 0:
-		err = f.Err("DeviceCredentialIdleTimeout", "must be 0 (none) or more")
 	}
 	if err != nil {
 		return nil, err
@@ -144,6 +144,9 @@ func New(cfg Config) (*Provider, error) {
 	}
 	if cfg.MaxDeviceCredentials == 0 {
 		cfg.MaxDeviceCredentials = DefaultMaxDeviceCredentials
+	}
+	if cfg.DeviceCredentialIdleTimeout == 0 {
+		cfg.DeviceCredentialIdleTimeout = DefaultDeviceCredentialIdleTimeout
 	}
 	p := &Provider{
 		cfg:  cfg,

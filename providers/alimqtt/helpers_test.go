@@ -38,6 +38,7 @@ func emulatedWith(t *testing.T, srv *iotauthtest.Server, edit func(*alimqtt.Conf
 	edit(&cfg)
 	c, err := alimqtt.New(cfg)
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	return c
 }
 
@@ -56,6 +57,7 @@ func mocked(t *testing.T, edit func(*alimqtt.Config)) (*alimqtt.Provider, *stubh
 	edit(&cfg)
 	c, err := alimqtt.New(cfg)
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	return c, mt
 }
 

@@ -3,6 +3,7 @@ package alimqtt
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/iotauth/iotauth"
 )
@@ -10,6 +11,11 @@ import (
 // DefaultMaxDeviceCredentials is how many device credentials a Provider
 // keeps when Config.MaxDeviceCredentials is zero.
 const DefaultMaxDeviceCredentials = 10_000
+
+// DefaultDeviceCredentialIdleTimeout is how long a Provider keeps a device
+// credential nobody asks for when Config.DeviceCredentialIdleTimeout is
+// zero.
+const DefaultDeviceCredentialIdleTimeout = time.Hour
 
 // DeviceCredential returns the credential of clientID, registering it if
 // the device has none: Get first, Register only on DeviceCredentialNotFound,
@@ -26,7 +32,7 @@ const DefaultMaxDeviceCredentials = 10_000
 // answered with the same error for the Cache's hold-off (5 minutes)
 // without a call. The Provider keeps at most Config.MaxDeviceCredentials
 // of them, dropping the least recently used first, and with
-// Config.DeviceCredentialIdleTimeout those unused that long; a dropped
+// Config.DeviceCredentialIdleTimeout (default an hour) those unused that long; a dropped
 // credential is looked up again at its next use, and so is one that
 // RefreshDeviceCredential or UnRegisterDeviceCredential changed. After
 // Close it returns iotauth.ErrClosed.

@@ -162,7 +162,6 @@ func TestDeviceCredential_Config_Close(t *testing.T) {
 	t.Cleanup(srv.Close)
 	for _, edit := range []func(*alimqtt.Config){
 		func(cfg *alimqtt.Config) { cfg.MaxDeviceCredentials = -1 },
-		func(cfg *alimqtt.Config) { cfg.DeviceCredentialIdleTimeout = -time.Second },
 	} {
 		cfg := alimqtt.Config{RegionID: testRegion, Endpoint: srv.URL, AccessKeyID: iotauthtest.AlibabaAccessKeyID,
 			AccessKeySecret: iotauthtest.AlibabaAccessKeySecret, InstanceID: iotauthtest.AlibabaInstanceID}
