@@ -247,11 +247,14 @@ func (p *Pool) Stats() PoolStats {
 func (p *Pool) Close() {
 	p.closeMu.Lock()
 	defer p.closeMu.Unlock()
-	if p.closed.Swap(true) {
+	// Under smu, so that a sweeper starting meanwhile either sees closed or
+	// is counted in swept before the Wait below.
+	p.smu.Lock()
+	wasClosed := p.closed.Swap(true)
+	p.smu.Unlock()
+	if wasClosed {
 		return
 	}
-	p.smu.Lock() // a sweeper starting now has seen closed, or has been counted
-	p.smu.Unlock()
 	close(p.stop)
 	p.swept.Wait()
 	for i := range p.shards {
