@@ -38,6 +38,7 @@ func start(t *testing.T) *env {
 		AccessKeyID: iotauthtest.AlibabaAccessKeyID, AccessKeySecret: iotauthtest.AlibabaAccessKeySecret,
 		InstanceID: iotauthtest.AlibabaInstanceID, MQTTHost: b.Host, MQTTPort: b.Port, MQTTTLSPort: -1})
 	require.NoError(t, err)
+	t.Cleanup(func() { ali.Close() }) // ends the sweeper of the device credentials it keeps
 	return &env{emu, b, ali}
 }
 
