@@ -108,14 +108,7 @@ func NewCache(src TokenSource, opts ...CacheOption) *Cache {
 	if src == nil {
 		panic("iotauth: NewCache: nil TokenSource; pass a provider (such as oceanconnect.New's) or an iotauth.TokenSourceFunc")
 	}
-	cfg := defaultCacheConfig()
-	for i, o := range opts {
-		if o == nil {
-			panic(fmt.Sprintf("iotauth: NewCache: option %d is nil; leave it out instead", i+1))
-		}
-		o(&cfg)
-	}
-	cfg.sanitize()
+	cfg := newCacheConfig("NewCache: option", opts)
 	if cfg.store != nil {
 		p := Describe(src)
 		cfg.lastTokenOnly = p.LastTokenOnly
@@ -126,7 +119,28 @@ func NewCache(src TokenSource, opts ...CacheOption) *Cache {
 			panic("iotauth: NewCache: WithStore needs a key: the source's Describe has no StoreKey, so add WithStoreKey(iotauth.StoreKey(...))")
 		}
 	}
-	c := &Cache{src: src, cfg: cfg.intern()}
+	return newCache(src, cfg.intern())
+}
+
+// newCacheConfig is the default configuration with opts applied, each
+// checked: a nil one panics, naming it as what (such as "NewCache: option")
+// and its position.
+func newCacheConfig(what string, opts []CacheOption) cacheConfig {
+	cfg := defaultCacheConfig()
+	for i, o := range opts {
+		if o == nil {
+			panic(fmt.Sprintf("iotauth: %s %d is nil; leave it out instead", what, i+1))
+		}
+		o(&cfg)
+	}
+	cfg.sanitize()
+	return cfg
+}
+
+// newCache builds a Cache over src with cfg, which it may share with other
+// Caches (it never writes it).
+func newCache(src TokenSource, cfg *cacheConfig) *Cache {
+	c := &Cache{src: src, cfg: cfg}
 	if cfg.countHits {
 		c.hits.n = new(atomic.Int64)
 	}

@@ -43,7 +43,7 @@ type Pool struct {
 
 	load       func(ctx context.Context, key string) (TokenSource, error)
 	cacheOpts  []CacheOption
-	cfg        cacheConfig // what cacheOpts set: the backoff and hold-off for load failures
+	cfg        cacheConfig // what cacheOpts set: the backoff and hold-off for load failures, and the configuration of its Caches without a Store
 	idle       time.Duration
 	max        int
 	closeEvict bool // WithCloseOnEviction
@@ -177,14 +177,7 @@ func NewPool(load func(ctx context.Context, key string) (TokenSource, error), op
 		}
 		o(p)
 	}
-	p.cfg = defaultCacheConfig()
-	for i, o := range p.cacheOpts {
-		if o == nil {
-			panic(fmt.Sprintf("iotauth: NewPool: Cache option %d is nil; leave it out instead", i+1))
-		}
-		o(&p.cfg)
-	}
-	p.cfg.sanitize()
+	p.cfg = newCacheConfig("NewPool: Cache option", p.cacheOpts)
 	for i := range p.shards {
 		p.shards[i].pending = map[string]*poolLoad{}
 		p.shards[i].seed = p.seed
@@ -422,15 +415,14 @@ func (p *Pool) build1(ctx context.Context, key string) (c *Cache, err error) {
 		}
 		opts = append(opts[:len(opts):len(opts)], WithStoreKey(sk))
 	}
-	if p.build == nil {
-		c = NewCache(src, opts...)
-		if p.cfg.store == nil {
-			// The configuration NewCache made from the same options: the
-			// Caches share the Pool's rather than each holding a copy
-			// (as they would with a logger or a hook).
-			c.cfg = &p.cfg
-		}
-		return c, nil
+	switch {
+	case p.build == nil && p.cfg.store == nil:
+		// The Caches share the Pool's configuration, made from the same
+		// options, rather than each holding a copy (as they would with a
+		// logger or a hook).
+		return newCache(src, &p.cfg), nil
+	case p.build == nil:
+		return NewCache(src, opts...), nil
 	}
 	c = p.build(key, src, opts...)
 	if c == nil {
