@@ -2,7 +2,6 @@ package iotauth
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"time"
 )
@@ -44,10 +43,6 @@ func (f *fleet) call(call func() error) error {
 	return err
 }
 
-// errStillDown is a probe's failure when the store answered its read but not
-// the release of a lock possibly held.
-var errStillDown = errors.New("iotauth: token store did not answer the release of a possibly held lock")
-
 // storeBack returns a channel closed when the circuit breaker closes, or nil
 // (which never fires) while it is closed.
 func (f *fleet) storeBack() <-chan struct{} {
@@ -75,12 +70,10 @@ func (f *fleet) probe(ctx context.Context) {
 		_, err := f.c.cfg.store.Load(pctx, f.c.cfg.storeKey)
 		// A lock taken with an unknown outcome during the outage is released
 		// before anyone tries the lock again: otherwise it would hold the
-		// whole fleet off for a lease.
-		if !storeDown(err) && !f.releaseMaybe(pctx) {
-			err = errStillDown
-		}
+		// whole fleet off for a lease. The store is back once both answer.
+		back := !storeDown(err) && f.releaseMaybe(pctx)
 		cancel()
-		if storeDown(err) {
+		if !back {
 			continue
 		}
 		f.mu.Lock()

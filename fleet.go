@@ -323,10 +323,10 @@ func (f *fleet) hold(ctx context.Context, lease Lease) (release func()) {
 		<-finished
 		uctx, cancel := f.storeCtx(context.WithoutCancel(ctx))
 		defer cancel()
-		if err := lease.Unlock(uctx); err != nil {
+		if err := f.call(func() error { return lease.Unlock(uctx) }); err != nil {
 			f.storeFailed(uctx, "fleet lock release failed; released again when the store answers, else it expires with its lease", err)
 			if storeDown(err) {
-				f.possiblyHeld(lease)
+				f.possiblyHeld(lease) // the breaker is open: its probe releases it
 			}
 		}
 	}
