@@ -105,45 +105,99 @@ func BenchmarkPoolHeapPerTenant(b *testing.B) {
 	}
 }
 
+// hitImpls runs bench over each implementation holding n tenants: the
+// Pool, a sync.Map of Caches and, to subtract, the benchmark's own part
+// (impl=keys: the key read and hashed, as every map does, and nothing
+// else), and the floor of any keyed hit (impl=slice: the key's number
+// indexes a slice of Caches). Each is filled once, before its first round, so that the testing
+// package can size its rounds by time.
+func hitImpls(b *testing.B, n int, suffix string, bench func(b *testing.B, p tokener)) {
+	impls := []struct {
+		name string
+		make func() tokener
+	}{
+		{"pool", func() tokener { return iotauth.NewPool(loadShared, iotauth.WithIdleTimeout(time.Hour)) }},
+		{"syncmap", func() tokener { return &syncMapPool{} }},
+		{"slice", func() tokener { return &sliceOfCaches{} }},
+		{"keys", func() tokener { return hashOnly{} }},
+	}
+	for _, impl := range impls {
+		var p tokener
+		b.Run("impl="+impl.name+suffix, func(b *testing.B) {
+			if p == nil {
+				p = impl.make()
+				fill(b, p, n)
+			}
+			bench(b, p)
+		})
+		if c, ok := p.(interface{ Close() }); ok {
+			c.Close()
+		}
+		p = nil
+		runtime.GC()
+	}
+}
+
+// hitParallel times b.N parallel hits, the i-th of a goroutine on key(i),
+// and reports the process's CPU time per hit beside the wall time. Each
+// goroutine starts a million steps from the others.
+func hitParallel(b *testing.B, p tokener, key func(i uint64) string) {
+	ctx := context.Background()
+	runtime.GC()
+	b.ResetTimer()
+	cpu := cpuTime()
+	var next atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		i := next.Add(1 << 20)
+		for pb.Next() {
+			i++
+			if _, err := p.Token(ctx, key(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.StopTimer()
+	reportCPU(b, cpu)
+}
+
 // BenchmarkPoolHit serves parallel hits spread over n tenants, each
 // goroutine stepping through them with a stride of 7,919 (as
 // BenchmarkHitSpread does over Caches). At a million tenants every step
-// misses the CPU caches, the benchmark's own key strings included:
-// impl=keys is that part alone (the key read and hashed, no Pool), for
-// subtracting.
+// misses the CPU caches, the benchmark's own key strings included.
 func BenchmarkPoolHit(b *testing.B) {
-	ctx := context.Background()
 	for _, n := range poolScales {
-		keys := make([]string, n)
-		for i := range keys {
-			keys[i] = tenantKey(i)
-		}
-		run := func(b *testing.B, p tokener) {
-			fill(b, p, n)
-			runtime.GC()
-			b.ResetTimer()
-			cpu := cpuTime()
-			defer reportCPU(b, cpu)
-			var next atomic.Uint64
-			b.RunParallel(func(pb *testing.PB) {
-				i := next.Add(7919)
-				for pb.Next() {
-					i = (i + 7919) % uint64(n)
-					if _, err := p.Token(ctx, keys[i]); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
-		b.Run(fmt.Sprintf("impl=pool/n=%d", n), func(b *testing.B) {
-			p := iotauth.NewPool(loadShared, iotauth.WithIdleTimeout(time.Hour))
-			defer p.Close()
-			run(b, p)
+		keys := tenantKeys(n)
+		hitImpls(b, n, fmt.Sprintf("/n=%d", n), func(b *testing.B, p tokener) {
+			hitParallel(b, p, func(i uint64) string { return keys[i*7919%uint64(n)] })
 		})
-		b.Run(fmt.Sprintf("impl=syncmap/n=%d", n), func(b *testing.B) { run(b, &syncMapPool{}) })
-		b.Run(fmt.Sprintf("impl=keys/n=%d", n), func(b *testing.B) { run(b, hashOnly{}) })
-		runtime.GC()
 	}
+}
+
+func tenantKeys(n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = tenantKey(i)
+	}
+	return keys
+}
+
+// sliceOfCaches is the least a keyed hit can do: the Caches in a slice
+// indexed by the number in the key (tenantKey's), read from its bytes, with
+// no table, no hash and no comparison; built on first use, never forgotten.
+type sliceOfCaches struct{ cs []*iotauth.Cache }
+
+func (s *sliceOfCaches) Token(ctx context.Context, key string) (*iotauth.Token, error) {
+	i := 0
+	for _, d := range key[len("tenant-"):] {
+		i = i*10 + int(d-'0')
+	}
+	if i >= len(s.cs) {
+		s.cs = append(s.cs, make([]*iotauth.Cache, i+1-len(s.cs))...)
+	}
+	if s.cs[i] == nil {
+		s.cs[i] = iotauth.NewCache(sharedSource) // fill's, before any parallel use
+	}
+	return s.cs[i].Token(ctx)
 }
 
 // hashOnly reads and hashes the key, as every map does, and nothing else:
@@ -165,41 +219,16 @@ func (hashOnly) Token(_ context.Context, key string) (*iotauth.Token, error) {
 // service's tenants do more often than evenly. The requests' keys are drawn
 // before the timer starts.
 func BenchmarkPoolHitSkewed(b *testing.B) {
-	ctx := context.Background()
 	const n = 1_000_000
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = tenantKey(i)
-	}
+	keys := tenantKeys(n)
 	z := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), 1.1, 1, n-1)
 	seq := make([]int32, 1<<20)
 	for i := range seq {
 		seq[i] = int32(z.Uint64())
 	}
-	run := func(b *testing.B, p tokener) {
-		fill(b, p, n)
-		runtime.GC()
-		b.ResetTimer()
-		cpu := cpuTime()
-		defer reportCPU(b, cpu)
-		var next atomic.Uint64
-		b.RunParallel(func(pb *testing.PB) {
-			i := next.Add(1 << 18)
-			for pb.Next() {
-				i++
-				if _, err := p.Token(ctx, keys[seq[i&(1<<20-1)]]); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-	b.Run("impl=pool", func(b *testing.B) {
-		p := iotauth.NewPool(loadShared, iotauth.WithIdleTimeout(time.Hour))
-		defer p.Close()
-		run(b, p)
+	hitImpls(b, n, "", func(b *testing.B, p tokener) {
+		hitParallel(b, p, func(i uint64) string { return keys[seq[i&(1<<20-1)]] })
 	})
-	b.Run("impl=syncmap", func(b *testing.B) { run(b, &syncMapPool{}) })
-	b.Run("impl=keys", func(b *testing.B) { run(b, hashOnly{}) })
 }
 
 // BenchmarkPoolHitHot serves parallel hits over the 1,000 busiest of a
@@ -208,40 +237,15 @@ func BenchmarkPoolHitSkewed(b *testing.B) {
 // working set is in the CPU caches, which BenchmarkPoolHit's uniform
 // stride over all of them never is.
 func BenchmarkPoolHitHot(b *testing.B) {
-	ctx := context.Background()
 	const n, hot = 1_000_000, 1_000
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = tenantKey(i)
-	}
+	keys := tenantKeys(n)
 	hotKeys := make([]string, hot)
 	for i := range hotKeys {
 		hotKeys[i] = keys[i*(n/hot)]
 	}
-	run := func(b *testing.B, p tokener) {
-		fill(b, p, n)
-		runtime.GC()
-		b.ResetTimer()
-		cpu := cpuTime()
-		defer reportCPU(b, cpu)
-		var next atomic.Uint64
-		b.RunParallel(func(pb *testing.PB) {
-			i := next.Add(7919)
-			for pb.Next() {
-				i = (i + 7919) % hot
-				if _, err := p.Token(ctx, hotKeys[i]); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-	b.Run("impl=pool", func(b *testing.B) {
-		p := iotauth.NewPool(loadShared, iotauth.WithIdleTimeout(time.Hour))
-		defer p.Close()
-		run(b, p)
+	hitImpls(b, n, "", func(b *testing.B, p tokener) {
+		hitParallel(b, p, func(i uint64) string { return hotKeys[i*7919%hot] })
 	})
-	b.Run("impl=syncmap", func(b *testing.B) { run(b, &syncMapPool{}) })
-	b.Run("impl=keys", func(b *testing.B) { run(b, hashOnly{}) })
 }
 
 // BenchmarkPoolHitOneTenant is every goroutine hitting the same tenant:
