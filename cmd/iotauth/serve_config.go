@@ -432,7 +432,10 @@ func (c credConfig) settings() *settings {
 func (c credConfig) build() (iotauth.TokenSource, error) {
 	if key, ok := optionalTokenKey[c.platform]; ok && c.keys[key] == "" {
 		// Built to check the settings; MQTT logins are made per request.
-		_, err := serveMQTTLogins[c.platform](c.settings(), nil, nil)
+		_, closeLogins, err := serveMQTTLogins[c.platform](c.settings(), nil, nil)
+		if closeLogins != nil {
+			closeLogins()
+		}
 		return nil, err
 	}
 	return c.settings().tokenSource()

@@ -41,6 +41,7 @@ type credential struct {
 	rec            *iotauthotel.Recorder
 	proxy          *httputil.ReverseProxy // nil: no HTTP API to proxy
 	mqtt           mqttLogins             // nil: no MQTT logins
+	closeMQTT      func()                 // closes what the MQTT logins keep; nil: nothing
 	sink           string
 	log            *slog.Logger
 
@@ -94,7 +95,7 @@ func (a *agent) newCredential(cc credConfig) (*credential, error) {
 		}
 	}
 	if mk := serveMQTTLogins[cc.platform]; mk != nil {
-		if c.mqtt, err = mk(s, c.cache, []iotauth.CacheOption{logOpt}); err != nil {
+		if c.mqtt, c.closeMQTT, err = mk(s, c.cache, []iotauth.CacheOption{logOpt}); err != nil {
 			c.retire()
 			return nil, err
 		}
@@ -127,7 +128,8 @@ func (c *credential) event(ev iotauth.Event) {
 	}
 }
 
-// retire waits for the requests in flight, then closes the cache.
+// retire waits for the requests in flight, then closes the cache and what
+// the MQTT logins keep.
 func (c *credential) retire() {
 	c.mu.Lock()
 	if c.retired {
@@ -138,6 +140,9 @@ func (c *credential) retire() {
 	c.mu.Unlock()
 	close(c.done)
 	<-c.stopped
+	if c.closeMQTT != nil {
+		c.closeMQTT()
+	}
 	if c.cache != nil {
 		c.cache.Close()
 		c.rec.Forget(c.cache)

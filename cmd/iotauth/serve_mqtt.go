@@ -15,11 +15,12 @@ import (
 type mqttLogins func(ctx context.Context, q url.Values) (iotauth.MQTTLogin, error)
 
 // serveMQTTLogins builds, for each platform with MQTT logins, the logins of
-// a credential from its settings. cache is the credential's Cache (nil when
-// it has no token source: alimqtt without resources), so that logins that
-// need a token share the credential's one login. A platform missing here
-// has no /mqtt route.
-var serveMQTTLogins = map[string]func(s *settings, cache *iotauth.Cache, opts []iotauth.CacheOption) (mqttLogins, error){
+// a credential from its settings, and what closes what they keep (nil:
+// nothing), for when the credential is retired. cache is the credential's
+// Cache (nil when it has no token source: alimqtt without resources), so
+// that logins that need a token share the credential's one login. A
+// platform missing here has no /mqtt route.
+var serveMQTTLogins = map[string]func(s *settings, cache *iotauth.Cache, opts []iotauth.CacheOption) (mqttLogins, func(), error){
 	"mxchip":  mxchipLogins,
 	"alimqtt": aliMQTTLogins,
 }
@@ -54,10 +55,10 @@ func (m *mqttSources) get(key string, build func() (iotauth.MQTTSource, error)) 
 
 // mxchipLogins makes the MQTT client logins of an MXCHIP application
 // (app_id in the query, else the configured one) with the credential's token.
-func mxchipLogins(s *settings, cache *iotauth.Cache, opts []iotauth.CacheOption) (mqttLogins, error) {
+func mxchipLogins(s *settings, cache *iotauth.Cache, opts []iotauth.CacheOption) (mqttLogins, func(), error) {
 	p, err := s.mxchip()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defaultApp := s.get("app_id")
 	var m mqttSources
@@ -73,16 +74,17 @@ func mxchipLogins(s *settings, cache *iotauth.Cache, opts []iotauth.CacheOption)
 			return p.NewClient(cache).MQTTSource(app, opts...), nil
 		})
 		return src.MQTTLogin(ctx)
-	}, nil
+	}, nil, nil
 }
 
 // aliMQTTLogins makes Alibaba Cloud MQTT logins of a device (client_id in
 // the query, else the configured device) in a mode (mode in the query:
-// device-credential by default, signature, or token).
-func aliMQTTLogins(s *settings, cache *iotauth.Cache, opts []iotauth.CacheOption) (mqttLogins, error) {
+// device-credential by default, signature, or token). Closing drops the
+// device credentials the Provider keeps.
+func aliMQTTLogins(s *settings, cache *iotauth.Cache, opts []iotauth.CacheOption) (mqttLogins, func(), error) {
 	c, err := s.aliMQTT()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defaultDevice := s.get("device")
 	var m mqttSources
@@ -116,5 +118,5 @@ func aliMQTTLogins(s *settings, cache *iotauth.Cache, opts []iotauth.CacheOption
 			return iotauth.MQTTLogin{}, err
 		}
 		return src.MQTTLogin(ctx)
-	}, nil
+	}, func() { _ = c.Close() }, nil
 }
