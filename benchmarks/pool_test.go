@@ -106,11 +106,11 @@ func BenchmarkPoolHeapPerTenant(b *testing.B) {
 }
 
 // hitImpls runs bench over each implementation holding n tenants: the
-// Pool, a sync.Map of Caches and, to subtract, the benchmark's own part
-// (impl=keys: the key read and hashed, as every map does, and nothing
-// else), and the floor of any keyed hit (impl=slice: the key's number
-// indexes a slice of Caches). Each is filled once, before its first round, so that the testing
-// package can size its rounds by time.
+// Pool, a sync.Map of Caches, the floor of any keyed hit (impl=slice: the
+// key's number indexes a slice of Caches) and, to subtract, the
+// benchmark's own part (impl=keys: the key read and hashed, as every map
+// does, and nothing else). Each is filled once, before its first round, so
+// that the testing package can size its rounds by time.
 func hitImpls(b *testing.B, n int, suffix string, bench func(b *testing.B, p tokener)) {
 	impls := []struct {
 		name string

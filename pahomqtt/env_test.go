@@ -2,7 +2,6 @@ package pahomqtt_test
 
 import (
 	"context"
-	"go.uber.org/goleak"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/iotauth/iotauth"
 	"github.com/iotauth/iotauth/iotauthtest"
